@@ -1,0 +1,30 @@
+//! `cnn`: the course's command line, a thin layer over the `support` library.
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+mod env;
+
+#[derive(Parser)]
+#[command(name = "cnn", version, about = "The cnn-notebooks command line: data, models, training, benchmarks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the libtorch version, the chosen device, CUDA and MPS availability, threads.
+    Env,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result: Result<()> = match cli.command {
+        Command::Env => env::run(),
+    };
+    if let Err(err) = result {
+        eprintln!("error: {err:#}");
+        std::process::exit(1);
+    }
+}

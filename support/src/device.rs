@@ -1,0 +1,148 @@
+//! Which device trains the model, and why.
+//!
+//! Order: `CNN_DEVICE` if set, else CUDA, else Apple MPS, else CPU. The choice is
+//! printed with its reason, because "why is this slow?" is the first question a student
+//! asks. The thread count is set here too (`CNN_THREADS`, default: all cores).
+
+use anyhow::{Result, bail};
+use std::fmt;
+use std::sync::Once;
+use tch::Device;
+
+/// A device with the reason it was chosen and the CPU thread count in force.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub device: Device,
+    pub reason: String,
+    pub threads: i32,
+}
+
+impl fmt::Display for Choice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "device: {} ({}); CPU threads: {}",
+            device_name(self.device),
+            self.reason,
+            self.threads
+        )
+    }
+}
+
+impl Choice {
+    /// The device for a model with fractional max-pooling. libtorch has no
+    /// `fractional_max_pool2d` on MPS, so on a Mac the whole model runs on the CPU.
+    pub fn for_fmp(&self) -> Choice {
+        if self.device == Device::Mps {
+            let choice = Choice {
+                device: Device::Cpu,
+                reason: "fractional max-pooling is not implemented on Apple MPS, so FMP models run on the CPU".into(),
+                threads: self.threads,
+            };
+            println!("{choice}");
+            choice
+        } else {
+            self.clone()
+        }
+    }
+}
+
+/// A short lowercase name: `cpu`, `cuda:0`, `mps`.
+pub fn device_name(device: Device) -> String {
+    match device {
+        Device::Cpu => "cpu".into(),
+        Device::Cuda(i) => format!("cuda:{i}"),
+        Device::Mps => "mps".into(),
+        Device::Vulkan => "vulkan".into(),
+    }
+}
+
+/// Loads libtorch's CUDA library into the process once.
+///
+/// A binary links `libtorch_cuda.so` only if the linker keeps it, and a notebook's code
+/// is a library that evcxr loads at run time, so nothing pulls the CUDA part in and
+/// `tch::Cuda::is_available()` says false on a GPU machine. Opening the library by name
+/// (it sits next to `libtorch.so` on the library path) registers the CUDA backend.
+fn load_cuda_backend() {
+    static LOAD: Once = Once::new();
+    LOAD.call_once(|| {
+        #[cfg(target_os = "linux")]
+        for name in [c"libtorch_cuda.so", c"libtorch_cuda_cpp.so"] {
+            // SAFETY: dlopen with a valid C string; a null result only means "not there",
+            // which is the CPU-only case and needs no handling.
+            unsafe {
+                libc::dlopen(name.as_ptr(), libc::RTLD_NOW | libc::RTLD_GLOBAL);
+            }
+        }
+    });
+}
+
+/// True when a CUDA GPU is usable from this process (also inside the evcxr kernel).
+pub fn cuda_available() -> bool {
+    load_cuda_backend();
+    tch::Cuda::is_available()
+}
+
+/// True when Apple's Metal backend (MPS) is usable.
+pub fn mps_available() -> bool {
+    tch::utils::has_mps()
+}
+
+/// The thread count to use: `CNN_THREADS` if set, else every core the OS gives us.
+fn thread_count() -> Result<i32> {
+    match std::env::var("CNN_THREADS") {
+        Ok(v) => match v.trim().parse::<i32>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => bail!("CNN_THREADS={v:?} is not a positive whole number; unset it or set e.g. CNN_THREADS=2"),
+        },
+        Err(_) => Ok(std::thread::available_parallelism().map_or(1, |n| n.get() as i32)),
+    }
+}
+
+/// Picks the device without printing: `CNN_DEVICE` if set, else CUDA, MPS, CPU.
+pub fn pick_device() -> Result<Choice> {
+    let threads = thread_count()?;
+    tch::set_num_threads(threads);
+    let (device, reason) = match std::env::var("CNN_DEVICE").ok().as_deref().map(str::trim) {
+        None | Some("") => {
+            if cuda_available() {
+                (Device::Cuda(0), "a CUDA GPU is available".to_string())
+            } else if mps_available() {
+                (Device::Mps, "Apple MPS is available, no CUDA".to_string())
+            } else {
+                (Device::Cpu, "no CUDA GPU or Apple MPS found".to_string())
+            }
+        }
+        Some("cpu") => (Device::Cpu, "CNN_DEVICE=cpu".to_string()),
+        Some("cuda") => {
+            if !cuda_available() {
+                bail!(
+                    "CNN_DEVICE=cuda, but libtorch sees no CUDA GPU. Check `nvidia-smi`, \
+                     or unset CNN_DEVICE to fall back to the CPU."
+                );
+            }
+            (Device::Cuda(0), "CNN_DEVICE=cuda".to_string())
+        }
+        Some("mps") => {
+            if !mps_available() {
+                bail!(
+                    "CNN_DEVICE=mps, but Apple MPS is not available here (it needs an Apple \
+                     Silicon Mac). Unset CNN_DEVICE to use what this machine has."
+                );
+            }
+            (Device::Mps, "CNN_DEVICE=mps".to_string())
+        }
+        Some(other) => bail!(
+            "CNN_DEVICE={other:?} is not a device this course knows; use cpu, cuda or mps, \
+             or unset it to choose automatically"
+        ),
+    };
+    Ok(Choice { device, reason, threads })
+}
+
+/// Picks the device (see [`pick_device`]) and prints the choice with its reason.
+pub fn choose_device() -> Result<Choice> {
+    let choice = pick_device()?;
+    println!("{choice}");
+    Ok(choice)
+}

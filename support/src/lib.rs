@@ -1,0 +1,34 @@
+//! `support`: everything the cnn-notebooks reuse, so that each notebook stays short.
+//!
+//! One module per concept, named after the chapter: `data` (MNIST, Fashion-MNIST,
+//! CIFAR-10 and batches), `fmp` (Graham's fractional max-pooling), `models` (FMP nets,
+//! LeNet-5, the fully connected baseline), `train`, `device`, `plot`, `show`, `diary`.
+//! A notebook starts with `use support::prelude::*;`.
+
+pub mod atomic;
+pub mod data;
+pub mod device;
+pub mod diary;
+pub mod fmp;
+pub mod models;
+pub mod plot;
+pub mod show;
+pub mod train;
+
+/// The few names a notebook needs, in one import.
+pub mod prelude {
+    pub use crate::device::{Choice, choose_device};
+    pub use anyhow::Result;
+    pub use tch::nn::{self, ModuleT, OptimizerConfig};
+    pub use tch::{Device, Kind, Tensor};
+}
+
+/// True when `CNN_QUICK=1`: tiny subsets and sizes, so tests can run every notebook.
+pub fn quick_mode() -> bool {
+    std::env::var("CNN_QUICK").is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+}
+
+/// The libtorch version `support` was built against (tch 0.26 needs PyTorch 2.13.0).
+pub fn libtorch_version() -> &'static str {
+    env!("CNN_LIBTORCH_VERSION")
+}
