@@ -1,0 +1,75 @@
+"""Writes the project-local Jupyter kernelspec `rust-cnn` into the venv's Jupyter path.
+
+The kernel gets no environment of its own except what the kernelspec's `env` block says,
+so that block carries everything the notebooks need: libtorch from the venv's torch,
+its `lib` folder on the library path, cargo on PATH, and a persistent EVCXR_TMPDIR.
+The spec is written into a new folder and swapped in, so a failure keeps the old one.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import sys
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repo", required=True)
+    ap.add_argument("--torch", required=True, help="the torch package folder (LIBTORCH)")
+    ap.add_argument("--evcxr", required=True, help="path of evcxr_jupyter")
+    ap.add_argument("--cargo", required=True, help="path of cargo")
+    args = ap.parse_args()
+
+    torch_lib = os.path.join(args.torch, "lib")
+    cargo_dir = os.path.dirname(args.cargo)
+    path = os.pathsep.join([cargo_dir, os.path.join(args.repo, ".venv", "bin"), os.environ.get("PATH", "")])
+    spec = {
+        "argv": [
+            sys.executable,
+            os.path.join(args.repo, "scripts", "kernel_launcher.py"),
+            args.evcxr,
+            "--control_file",
+            "{connection_file}",
+        ],
+        "display_name": "Rust (cnn-notebooks)",
+        "language": "rust",
+        "interrupt_mode": "signal",
+        "env": {
+            "LIBTORCH": args.torch,
+            "LD_LIBRARY_PATH": torch_lib,
+            "DYLD_LIBRARY_PATH": torch_lib,
+            "PATH": path,
+            "EVCXR_TMPDIR": os.path.join(args.repo, ".evcxr", "0"),
+            "CNN_REPO": args.repo,
+        },
+    }
+    kernels = os.path.join(sys.prefix, "share", "jupyter", "kernels")
+    final = os.path.join(kernels, "rust-cnn")
+    new = final + ".new"
+    os.makedirs(kernels, exist_ok=True)
+    shutil.rmtree(new, ignore_errors=True)
+    os.makedirs(new)
+    with open(os.path.join(new, "kernel.json"), "w") as f:
+        json.dump(spec, f, indent=2)
+        f.write("\n")
+    old_text = None
+    if os.path.exists(os.path.join(final, "kernel.json")):
+        with open(os.path.join(final, "kernel.json")) as f:
+            old_text = f.read()
+    with open(os.path.join(new, "kernel.json")) as f:
+        if f.read() == old_text:
+            shutil.rmtree(new)
+            return 0
+    old = final + ".old"
+    shutil.rmtree(old, ignore_errors=True)
+    if os.path.exists(final):
+        os.rename(final, old)
+    os.rename(new, final)
+    shutil.rmtree(old, ignore_errors=True)
+    print(f"kernelspec rust-cnn written to {final}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""Runs notebooks headless through the rust-cnn kernel.
+
+    notebooks.py test [NOTEBOOK ...]   execute notebooks (default: notebooks/*.ipynb) and
+                                       check the diary files each one declares
+    notebooks.py prewarm               compile the notebooks' dependencies once, so that a
+                                       student's first cell does not rebuild tch and polars
+
+A failing cell is reported with its notebook, its number and the kernel's error. Each
+notebook may list the files it must write in its metadata, `"cnn": {"expects": [...]}`,
+with paths relative to the diary folder.
+"""
+
+import argparse
+import glob
+import os
+import sys
+import time
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NOTEBOOKS = os.path.join(REPO, "notebooks")
+KERNEL = "rust-cnn"
+# The dependency line every notebook starts with; the pre-warm uses the same one so that
+# evcxr finds the crates it compiled then.
+DEP_LINE = ':dep support = { path = "../support" }'
+
+
+def run(nb, label, timeout):
+    """Executes every cell of `nb` in order; returns an error message or None."""
+    client = NotebookClient(nb, kernel_name=KERNEL, timeout=timeout,
+                            resources={"metadata": {"path": NOTEBOOKS}})
+    code_cells = 0
+    try:
+        with client.setup_kernel():
+            for index, cell in enumerate(nb.cells):
+                if cell.cell_type != "code":
+                    continue
+                code_cells += 1
+                start = time.time()
+                try:
+                    client.execute_cell(cell, index)
+                except (CellExecutionError, CellTimeoutError) as err:
+                    first_line = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
+                    return (f"{label}: code cell {code_cells} (cell {index + 1}, "
+                            f"starting {first_line[:60]!r}) failed:\n{err}")
+                took = time.time() - start
+                print(f"  cell {index + 1:>2}: {took:6.1f} s", flush=True)
+    except DeadKernelError as err:
+        return f"{label}: the kernel died ({err}); is the rust-cnn kernel installed? Run make setup"
+    return None
+
+
+def test(paths, timeout):
+    failures = []
+    diary = os.environ.get("CNN_DIARY_DIR", os.path.join(REPO, "diary"))
+    for path in paths:
+        label = os.path.relpath(path, REPO)
+        nb = nbformat.read(path, as_version=4)
+        print(f"executing {label}", flush=True)
+        start = time.time()
+        error = run(nb, label, timeout)
+        took = time.time() - start
+        if error:
+            failures.append(error)
+            print(f"FAILED {label} after {took:.0f} s", flush=True)
+            continue
+        expects = nb.metadata.get("cnn", {}).get("expects", [])
+        missing = [e for e in expects
+                   if not os.path.exists(os.path.join(diary, e))
+                   or os.path.getmtime(os.path.join(diary, e)) < start]
+        if missing:
+            failures.append(f"{label}: ran, but did not write {', '.join(missing)} under {diary}")
+            print(f"FAILED {label}", flush=True)
+        else:
+            print(f"ok {label} in {took:.0f} s", flush=True)
+    passed = len(paths) - len(failures)
+    for f in failures:
+        print("\n" + f, file=sys.stderr)
+    print(f"notebooks: {passed} passed, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+def prewarm(timeout):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(DEP_LINE),
+                nbformat.v4.new_code_cell("use support::prelude::*;\nsupport::libtorch_version()")]
+    error = run(nb, "pre-warm", timeout)
+    if error:
+        print(error, file=sys.stderr)
+        return 1
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("command", choices=["test", "prewarm"])
+    ap.add_argument("notebooks", nargs="*")
+    ap.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
+    args = ap.parse_args()
+    if args.command == "prewarm":
+        return prewarm(args.timeout)
+    paths = args.notebooks or sorted(glob.glob(os.path.join(NOTEBOOKS, "*.ipynb")))
+    if not paths:
+        print("no notebooks found under notebooks/", file=sys.stderr)
+        return 1
+    return test([os.path.abspath(p) for p in paths], args.timeout)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# make test: the whole check, as CI runs it.
+#   1. cargo fmt --check and clippy -D warnings
+#   2. cargo test for the workspace
+#   3. every notebook, executed through the rust-cnn kernel with CNN_QUICK=1 on
+#      Fashion-MNIST (Debian's package) and a synthetic CIFAR-10, writing its diary and
+#      runs into a scratch folder so that a student's own diary is never touched
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+
+step() { printf '\n== %s ==\n' "$*"; }
+
+# Real data for the loader test and the notebooks, where this machine lets us install it.
+if [ ! -d /usr/share/datasets/fashion-mnist ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  step "installing Debian's dataset-fashion-mnist"
+  (apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1 ||
+    (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1)) ||
+    echo "could not install dataset-fashion-mnist; tests on real data will be skipped"
+fi
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked --quiet -- -D warnings
+
+step "cargo test"
+cargo test --workspace --locked
+
+step "notebooks (CNN_QUICK=1)"
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/cnn-notebook-test.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+export CNN_QUICK=1 CNN_DATASET=fashion-mnist
+export CNN_DATA_DIR="$scratch/data" CNN_DIARY_DIR="$scratch/diary" CNN_RUNS_DIR="$scratch/runs"
+cnn=target/debug/cnn
+"$cnn" data synthetic --dataset cifar10 --out "$CNN_DATA_DIR/cifar10"
+if [ ! -d /usr/share/datasets/fashion-mnist ]; then
+  echo "Fashion-MNIST is not installed here: the notebooks run on a synthetic stand-in"
+  "$cnn" data synthetic --dataset fashion-mnist --out "$CNN_DATA_DIR/fashion-mnist"
+fi
+.venv/bin/python scripts/notebooks.py test
