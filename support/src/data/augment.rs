@@ -207,13 +207,13 @@ pub fn affine(x: &Tensor, theta: &Tensor) -> Tensor {
 }
 
 /// Sampling matrices `[B, 2, 3]` that rotate image `i` by `degrees[i]` counter-clockwise
-/// about its centre: for inspecting or testing the rotation on its own.
+/// (as displayed, like `rot90`) about its centre: for inspecting or testing the rotation on its own.
 pub fn rotation_theta(degrees: &[f64]) -> Tensor {
     let theta: Vec<f32> = degrees
         .iter()
         .flat_map(|d| {
             let (s, c) = d.to_radians().sin_cos();
-            [c as f32, s as f32, 0.0, -s as f32, c as f32, 0.0]
+            [c as f32, -s as f32, 0.0, s as f32, c as f32, 0.0]
         })
         .collect();
     Tensor::from_slice(&theta).view([degrees.len() as i64, 2, 3])
