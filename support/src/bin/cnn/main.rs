@@ -3,6 +3,7 @@
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
+mod data;
 mod env;
 
 #[derive(Parser)]
@@ -16,12 +17,18 @@ struct Cli {
 enum Command {
     /// Print the libtorch version, the chosen device, CUDA and MPS availability, threads.
     Env,
+    /// Check the data sets: where they are, counts, class histogram, pixel statistics.
+    Data {
+        #[command(subcommand)]
+        command: data::DataCommand,
+    },
 }
 
 fn main() {
     let cli = Cli::parse();
     let result: Result<()> = match cli.command {
         Command::Env => env::run(),
+        Command::Data { command } => data::run(command),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");
