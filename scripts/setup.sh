@@ -87,10 +87,9 @@ torch_version=$(.venv/bin/python -c 'import torch; print(torch.__version__.split
 mkdir -p .cargo
 config="# Written by make setup: libtorch is the torch wheel in .venv.
 [env]
-LIBTORCH = \"$torch_dir\"
-"
+LIBTORCH = \"$torch_dir\""
 if [ "$(cat .cargo/config.toml 2>/dev/null)" != "$config" ]; then
-  printf '%s' "$config" >.cargo/config.toml.new && mv .cargo/config.toml.new .cargo/config.toml
+  printf '%s\n' "$config" >.cargo/config.toml.new && mv .cargo/config.toml.new .cargo/config.toml
   say "wrote .cargo/config.toml (LIBTORCH=$torch_dir)"
 fi
 

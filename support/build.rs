@@ -14,10 +14,7 @@ fn main() {
         let zip = Path::new(&root).join("build-version");
         println!("cargo:rerun-if-changed={}", py.display());
         if let Ok(text) = std::fs::read_to_string(&py) {
-            if let Some(v) = text
-                .lines()
-                .find_map(|l| l.strip_prefix("__version__ = "))
-            {
+            if let Some(v) = text.lines().find_map(|l| l.strip_prefix("__version__ = ")) {
                 version = v.trim_matches(|c| c == '\'' || c == '"').to_string();
             }
         } else if let Ok(text) = std::fs::read_to_string(&zip) {

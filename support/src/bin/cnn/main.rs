@@ -7,7 +7,11 @@ mod data;
 mod env;
 
 #[derive(Parser)]
-#[command(name = "cnn", version, about = "The cnn-notebooks command line: data, models, training, benchmarks")]
+#[command(
+    name = "cnn",
+    version,
+    about = "The cnn-notebooks command line: data, models, training, benchmarks"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
