@@ -19,6 +19,22 @@ pub enum DataCommand {
         #[arg(long)]
         download: bool,
     },
+    /// Write a small synthetic data set in the real file format (IDX or CIFAR binary),
+    /// with learnable classes: for tests and offline quick runs.
+    Synthetic {
+        /// mnist, fashion-mnist or cifar10: which format and class names to imitate.
+        #[arg(long)]
+        dataset: String,
+        /// The folder to write, e.g. $CNN_DATA_DIR/cifar10.
+        #[arg(long)]
+        out: PathBuf,
+        /// Training images.
+        #[arg(long, default_value_t = 6000)]
+        train: usize,
+        /// Test images.
+        #[arg(long, default_value_t = 1000)]
+        test: usize,
+    },
 }
 
 pub fn run(command: DataCommand) -> Result<()> {
@@ -32,7 +48,27 @@ pub fn run(command: DataCommand) -> Result<()> {
             path,
             download,
         ),
+        DataCommand::Synthetic {
+            dataset,
+            out,
+            train,
+            test,
+        } => write_synthetic(&dataset, &out, train, test),
     }
+}
+
+fn write_synthetic(name: &str, out: &std::path::Path, train: usize, test: usize) -> Result<()> {
+    let data = synthetic::dataset(name, train, test, 0)?;
+    if Source::from_name(name)? == Source::Cifar10 {
+        synthetic::write_cifar_bin(out, &data.train, &data.test)?;
+    } else {
+        synthetic::write_idx(out, &data.train, &data.test, synthetic::Spelling::Dashed, true)?;
+    }
+    println!(
+        "wrote a synthetic {name} ({train} train, {test} test images) to {}",
+        out.display()
+    );
+    Ok(())
 }
 
 fn check(name: &str, path: Option<PathBuf>, download: bool) -> Result<()> {

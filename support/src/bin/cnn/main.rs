@@ -29,6 +29,13 @@ enum Command {
 }
 
 fn main() {
+    // Like other command-line tools, end quietly when the reader of our output goes away
+    // (`cnn data check | head`), instead of panicking on a broken pipe.
+    // SAFETY: resetting a signal to its default disposition before any thread starts.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let result: Result<()> = match cli.command {
         Command::Env => env::run(),
