@@ -11,7 +11,10 @@ use polars::prelude::DataFrame;
 struct BarPanel {
     title: String,
     values: Vec<f64>,
+    /// How a bar's value is written at its end.
     format: fn(f64) -> String,
+    /// How an axis tick is written (fewer decimals than the values).
+    tick: fn(f64) -> String,
 }
 
 /// Stacked bar panels sharing the model names.
@@ -31,7 +34,11 @@ impl Bars {
 }
 
 fn percent(v: f64) -> String {
-    format!("{:.2}%", v)
+    format!("{v:.2}%")
+}
+
+fn percent_tick(v: f64) -> String {
+    format!("{v:.0}%")
 }
 
 /// A count with a K or M suffix: 61.7K, 1.24M.
@@ -41,6 +48,10 @@ fn count(v: f64) -> String {
         a if a >= 1e3 => format!("{:.1}K", v / 1e3),
         _ => format!("{v:.0}"),
     }
+}
+
+fn seconds_tick(v: f64) -> String {
+    format!("{v} s")
 }
 
 fn seconds(v: f64) -> String {
@@ -60,23 +71,26 @@ pub fn model_comparison(df: &DataFrame) -> Result<Figure> {
     const FIGURE: &str = "model_comparison";
     require_rows(df, FIGURE)?;
     let models = strings(df, "model", FIGURE)?;
-    let panel = |title: &str, column: &str, scale: f64, format| -> Result<BarPanel> {
+    type Format = fn(f64) -> String;
+    let panel = |title: &str, column: &str, scale: f64, format: Format, tick: Format| {
         let values = floats_or_nan(df, column, FIGURE)?;
-        Ok(BarPanel {
+        Ok::<_, anyhow::Error>(BarPanel {
             title: title.to_string(),
             values: values.into_iter().map(|v| v * scale).collect(),
             format,
+            tick,
         })
     };
     let panels = vec![
+        panel("Test accuracy", "accuracy", 100.0, percent, percent_tick)?,
+        panel("Parameters", "parameters", 1.0, count, count)?,
         panel(
-            "Test accuracy",
-            "accuracy",
-            100.0,
-            percent as fn(f64) -> String,
+            "Seconds per epoch",
+            "seconds_per_epoch",
+            1.0,
+            seconds,
+            seconds_tick,
         )?,
-        panel("Parameters", "parameters", 1.0, count)?,
-        panel("Seconds per epoch", "seconds_per_epoch", 1.0, seconds)?,
     ];
     let bars = Bars { models, panels };
     let height = bars.panel_height() * bars.panels.len() as u32;
@@ -118,7 +132,8 @@ impl Bars {
             .margin_right(24)
             .x_label_area_size(26)
             .y_label_area_size(self.label_width())
-            .build_cartesian_2d(lo..hi * 1.18, (0..n).into_segmented())?;
+            // An integer range is inclusive for plotters: 0..n-1 gives exactly n slots.
+            .build_cartesian_2d(lo..hi * 1.18, (0..n - 1).into_segmented())?;
         let name = |v: &SegmentValue<i32>| match v {
             SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
                 let k = (n - 1 - i) as usize;
@@ -126,13 +141,13 @@ impl Bars {
             }
             SegmentValue::Last => String::new(),
         };
-        let format = panel.format;
+        let (format, tick) = (panel.format, panel.tick);
         chart
             .configure_mesh()
             .disable_y_mesh()
             .y_labels(self.models.len())
             .y_label_formatter(&name)
-            .x_label_formatter(&|v| format(*v))
+            .x_label_formatter(&|v| tick(*v))
             .x_labels(6)
             .label_style(font(12))
             .light_line_style(RGBColor(236, 236, 236))

@@ -72,8 +72,9 @@ fn widths(intervals: &[(i64, i64)]) -> String {
 
 /// FMP's pooling regions: the image with each variant's grid of regions drawn on it, side
 /// by side (random and pseudorandom, disjoint and overlapping), and the pooled image
-/// under each. Overlapping regions share their edge pixels, which shows as doubled grid
-/// lines one pixel apart.
+/// under each. Each region's first and last rows and columns are outlined: disjoint
+/// regions meet on one line, overlapping ones share a row or column of pixels, which
+/// shows as a pair of lines one image pixel apart.
 ///
 /// `image` is `[H, W]` or `[C, H, W]` (1 or 3 channels); each panel's intervals must lie
 /// inside it and its `pooled` must have one pixel per region.
@@ -130,7 +131,7 @@ impl Paint for Regions {
             (width as i32 / 2, TITLE_H as i32 / 2),
             bold(18),
         )?;
-        let grid_color = RGBColor(255, 140, 0).mix(0.9).stroke_width(1);
+        let grid_color = RGBColor(255, 140, 0).mix(0.8).stroke_width(1);
         for (k, panel) in self.panels.iter().enumerate() {
             let left = 8 + (k as u32 * PANEL_W) as i32;
             let cx = left + PANEL_W as i32 / 2;
@@ -146,12 +147,12 @@ impl Paint for Regions {
             let py = |r: i64| y0 + (r as f64 * sy).round() as i32;
             let (x1, y1) = (x0 + tw as i32, y0 + th as i32);
             for &(a, b) in &panel.rows {
-                for edge in [py(a), py(b + 1) - 1] {
+                for edge in [py(a), py(b + 1).min(y1 - 1)] {
                     area.draw(&PathElement::new(vec![(x0, edge), (x1, edge)], grid_color))?;
                 }
             }
             for &(a, b) in &panel.cols {
-                for edge in [px(a), px(b + 1) - 1] {
+                for edge in [px(a), px(b + 1).min(x1 - 1)] {
                     area.draw(&PathElement::new(vec![(edge, y0), (edge, y1)], grid_color))?;
                 }
             }

@@ -202,12 +202,15 @@ fn tracks(columns: usize, figures: &[Figure]) -> (Vec<u32>, Vec<u32>) {
     (widths, heights)
 }
 
+/// Paints one leaf figure on a given backend (picks the backend's `Painter` method).
+type PaintLeaf<'f, DB> = dyn Fn(&dyn Painter, &Area<DB>) -> Result<()> + 'f;
+
 /// Paints a figure tree: leaves through `leaf` (which picks the backend's method),
 /// grids by giving each cell its own sub-area.
 fn paint_tree<DB: DrawingBackend>(
     figure: &Figure,
     area: &Area<DB>,
-    leaf: &dyn Fn(&dyn Painter, &Area<DB>) -> Result<()>,
+    leaf: &PaintLeaf<'_, DB>,
 ) -> Result<()> {
     match &figure.layout {
         Layout::Leaf(p) => leaf(p.as_ref(), area),
