@@ -139,3 +139,21 @@ fn names_that_are_not_plain_file_names_are_rejected() {
     let err = diary.save(&Figure::empty("a", "b"), "a/b").unwrap_err();
     assert!(err.to_string().contains("not a plain file name"), "{err}");
 }
+
+#[test]
+fn diary_root_is_the_diary_folder_of_the_repository() {
+    let root = support::diary::root().unwrap();
+    match std::env::var_os("CNN_DIARY_DIR").filter(|d| !d.is_empty()) {
+        Some(dir) => assert_eq!(root, std::path::PathBuf::from(dir)),
+        None => {
+            assert!(root.ends_with("diary"), "{}", root.display());
+            let manifest = root.parent().unwrap().join("Cargo.toml");
+            let text = std::fs::read_to_string(&manifest).unwrap();
+            assert!(
+                text.contains("[workspace]"),
+                "{} is the workspace manifest",
+                manifest.display()
+            );
+        }
+    }
+}
