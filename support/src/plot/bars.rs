@@ -1,0 +1,184 @@
+//! Bars: comparing models on accuracy, size and speed.
+
+use super::canvas::{self, bold, font};
+use super::columns::{floats_or_nan, require_rows, strings};
+use super::{Area, Figure, Paint};
+use anyhow::Result;
+use plotters::prelude::*;
+use polars::prelude::DataFrame;
+
+/// One metric across the models.
+struct BarPanel {
+    title: String,
+    values: Vec<f64>,
+    /// How a bar's value is written at its end.
+    format: fn(f64) -> String,
+    /// How an axis tick is written (fewer decimals than the values).
+    tick: fn(f64) -> String,
+}
+
+/// Stacked bar panels sharing the model names.
+struct Bars {
+    models: Vec<String>,
+    panels: Vec<BarPanel>,
+}
+
+impl Bars {
+    fn panel_height(&self) -> u32 {
+        64 + 30 * self.models.len() as u32
+    }
+    fn label_width(&self) -> u32 {
+        let chars = self.models.iter().map(|m| m.chars().count());
+        (chars.max().unwrap_or(0) as u32 * 7 + 16).clamp(60, 260)
+    }
+}
+
+fn percent(v: f64) -> String {
+    format!("{v:.2}%")
+}
+
+fn percent_tick(v: f64) -> String {
+    format!("{v:.0}%")
+}
+
+/// A count with a K or M suffix: 61.7K, 1.24M.
+fn count(v: f64) -> String {
+    match v.abs() {
+        a if a >= 1e6 => format!("{:.2}M", v / 1e6),
+        a if a >= 1e3 => format!("{:.1}K", v / 1e3),
+        _ => format!("{v:.0}"),
+    }
+}
+
+fn seconds_tick(v: f64) -> String {
+    format!("{v} s")
+}
+
+fn seconds(v: f64) -> String {
+    if v.abs() >= 10.0 {
+        format!("{v:.0} s")
+    } else {
+        format!("{v:.2} s")
+    }
+}
+
+/// Models side by side: test accuracy, number of parameters and seconds per epoch, one
+/// bar panel each (first model at the top), the value written at each bar's end.
+///
+/// Columns `model` (text), `accuracy` (a fraction, drawn in percent), `parameters` and
+/// `seconds_per_epoch`. Missing or non-finite values leave that bar out.
+pub fn model_comparison(df: &DataFrame) -> Result<Figure> {
+    const FIGURE: &str = "model_comparison";
+    require_rows(df, FIGURE)?;
+    let models = strings(df, "model", FIGURE)?;
+    type Format = fn(f64) -> String;
+    let panel = |title: &str, column: &str, scale: f64, format: Format, tick: Format| {
+        let values = floats_or_nan(df, column, FIGURE)?;
+        Ok::<_, anyhow::Error>(BarPanel {
+            title: title.to_string(),
+            values: values.into_iter().map(|v| v * scale).collect(),
+            format,
+            tick,
+        })
+    };
+    let panels = vec![
+        panel("Test accuracy", "accuracy", 100.0, percent, percent_tick)?,
+        panel("Parameters", "parameters", 1.0, count, count)?,
+        panel(
+            "Seconds per epoch",
+            "seconds_per_epoch",
+            1.0,
+            seconds,
+            seconds_tick,
+        )?,
+    ];
+    let bars = Bars { models, panels };
+    let height = bars.panel_height() * bars.panels.len() as u32;
+    Ok(Figure::new(760, height, bars))
+}
+
+impl Paint for Bars {
+    fn paint<DB: DrawingBackend>(&self, area: &Area<DB>) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let cells = area.split_evenly((self.panels.len().max(1), 1));
+        for (panel, cell) in self.panels.iter().zip(&cells) {
+            self.draw_panel(cell, panel)?;
+        }
+        Ok(())
+    }
+}
+
+impl Bars {
+    fn draw_panel<DB: DrawingBackend>(&self, area: &Area<DB>, panel: &BarPanel) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let finite = panel.values.iter().copied().filter(|v| v.is_finite());
+        let (lo, hi) = finite.fold((0f64, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
+        if !hi.is_finite() {
+            let note = canvas::Message {
+                title: panel.title.clone(),
+                text: "no finite values to draw".to_string(),
+            };
+            return note.paint(area);
+        }
+        let hi = if hi > lo { hi } else { lo + 1.0 };
+        let n = self.models.len() as i32;
+        let mut chart = ChartBuilder::on(area)
+            .caption(&panel.title, bold(15))
+            .margin(8)
+            .margin_right(24)
+            .x_label_area_size(26)
+            .y_label_area_size(self.label_width())
+            // An integer range is inclusive for plotters: 0..n-1 gives exactly n slots.
+            .build_cartesian_2d(lo..hi * 1.18, (0..n - 1).into_segmented())?;
+        let name = |v: &SegmentValue<i32>| match v {
+            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
+                let k = (n - 1 - i) as usize;
+                self.models.get(k).cloned().unwrap_or_default()
+            }
+            SegmentValue::Last => String::new(),
+        };
+        let (format, tick) = (panel.format, panel.tick);
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(self.models.len())
+            .y_label_formatter(&name)
+            .x_label_formatter(&|v| tick(*v))
+            .x_labels(6)
+            .label_style(font(12))
+            .light_line_style(RGBColor(236, 236, 236))
+            .bold_line_style(RGBColor(215, 215, 215))
+            .draw()?;
+        for (k, &v) in panel.values.iter().enumerate() {
+            if !v.is_finite() {
+                continue;
+            }
+            let slot = n - 1 - k as i32;
+            let mut bar = Rectangle::new(
+                [
+                    (0.0, SegmentValue::Exact(slot)),
+                    (v, SegmentValue::Exact(slot + 1)),
+                ],
+                canvas::color(k).filled(),
+            );
+            bar.set_margin(5, 5, 0, 0);
+            chart.draw_series(std::iter::once(bar))?;
+            let style = canvas::anchored(
+                font(12),
+                plotters::style::text_anchor::HPos::Left,
+                plotters::style::text_anchor::VPos::Center,
+            );
+            let label = Text::new(
+                format!(" {}", format(v)),
+                (v, SegmentValue::CenterOf(slot)),
+                style,
+            );
+            chart.draw_series(std::iter::once(label))?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,308 @@
+//! Grids of images: samples with their labels, the errors, a layer's feature maps.
+
+use super::canvas::{self, GREY, RIGHT, WRONG, font, shorten};
+use super::pixels::{self, Picture, Tone};
+use super::{Area, Figure, Paint};
+use anyhow::{Context, Result, bail};
+use plotters::prelude::*;
+use tch::{Device, Kind, Tensor};
+
+/// The most images one grid draws; more would be unreadable (and slow to render).
+const MAX_IMAGES: usize = 256;
+
+/// One cell of a grid: a picture and up to two caption lines, the second coloured.
+struct Cell {
+    picture: Picture,
+    caption: String,
+    verdict: Option<(String, bool)>,
+}
+
+/// A titled grid of pictures with captions.
+struct PictureGrid {
+    title: String,
+    cells: Vec<Cell>,
+    columns: usize,
+    image_box: u32,
+    tone: Tone,
+}
+
+const TITLE_H: u32 = 36;
+const CELL_PAD: u32 = 8;
+
+impl PictureGrid {
+    fn cell_size(&self) -> (u32, u32) {
+        let lines = if self.cells.iter().any(|c| c.verdict.is_some()) {
+            2
+        } else {
+            1
+        };
+        let width = (self.image_box + CELL_PAD).max(116);
+        (width, self.image_box + CELL_PAD + 15 * lines + 4)
+    }
+
+    fn into_figure(self) -> Figure {
+        let (cw, ch) = self.cell_size();
+        let rows = self.cells.len().div_ceil(self.columns) as u32;
+        let width = (cw * self.columns as u32 + 2 * CELL_PAD).max(320);
+        Figure::new(width, TITLE_H + ch * rows + CELL_PAD, self)
+    }
+}
+
+impl Paint for PictureGrid {
+    fn paint<DB: DrawingBackend>(&self, area: &Area<DB>) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let (width, _) = area.dim_in_pixel();
+        canvas::centered(
+            area,
+            &self.title,
+            (width as i32 / 2, TITLE_H as i32 / 2),
+            canvas::bold(17),
+        )?;
+        let (cw, ch) = self.cell_size();
+        let left = (width.saturating_sub(cw * self.columns as u32) / 2) as i32;
+        for (i, cell) in self.cells.iter().enumerate() {
+            let x = left + (i % self.columns) as i32 * cw as i32;
+            let y = TITLE_H as i32 + (i / self.columns) as i32 * ch as i32;
+            let corner = (x + ((cw - self.image_box) / 2) as i32, y);
+            let (x0, y0, w, h) = pixels::draw_picture(
+                area,
+                &cell.picture,
+                corner,
+                (self.image_box, self.image_box),
+                self.tone,
+            )?;
+            if let Some((_, false)) = cell.verdict {
+                let frame = WRONG.stroke_width(3);
+                let (x1, y1) = (x0 + w as i32, y0 + h as i32);
+                area.draw(&Rectangle::new([(x0 - 2, y0 - 2), (x1 + 1, y1 + 1)], frame))?;
+            }
+            let text_y = y + self.image_box as i32 + 12;
+            let cx = x + cw as i32 / 2;
+            canvas::centered(area, &cell.caption, (cx, text_y), font(12).color(&GREY))?;
+            if let Some((text, right)) = &cell.verdict {
+                let color = if *right { RIGHT } else { WRONG };
+                canvas::centered(area, text, (cx, text_y + 15), font(12).color(&color))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Integer labels from a tensor of any integer or float kind.
+fn label_values(t: &Tensor, what: &str) -> Result<Vec<i64>> {
+    let flat = t
+        .detach()
+        .to_device(Device::Cpu)
+        .to_kind(Kind::Int64)
+        .contiguous()
+        .view([-1]);
+    Vec::<i64>::try_from(&flat).with_context(|| format!("cannot read {what} as integers"))
+}
+
+/// The name of class `k`, or the number itself when no names are given.
+fn class_name<S: AsRef<str>>(classes: &[S], k: i64) -> Result<String> {
+    if classes.is_empty() {
+        return Ok(k.to_string());
+    }
+    let name = usize::try_from(k).ok().and_then(|i| classes.get(i));
+    match name {
+        Some(n) => Ok(shorten(n.as_ref(), 14)),
+        None => bail!(
+            "label {k} is out of range for {} class names; pass the data set's classes",
+            classes.len()
+        ),
+    }
+}
+
+/// Captioned cells for images with their labels (and predictions); also counts mistakes.
+fn sample_cells<S: AsRef<str>>(
+    images: &Tensor,
+    truth: &[i64],
+    guesses: Option<&[i64]>,
+    classes: &[S],
+    figure: &str,
+) -> Result<(Vec<Cell>, usize)> {
+    let pictures = pixels::pictures(images, &format!("{figure}: images"))?;
+    let n = pictures.len();
+    if n > MAX_IMAGES {
+        bail!(
+            "{figure} draws at most {MAX_IMAGES} images, got {n}; pass fewer, e.g. images.narrow(0, 0, 64)"
+        );
+    }
+    if truth.len() != n || guesses.is_some_and(|g| g.len() != n) {
+        bail!(
+            "{figure}: {n} images but {} labels and {} predictions; pass one of each per image",
+            truth.len(),
+            guesses.map_or(n, <[i64]>::len)
+        );
+    }
+    let mut cells = Vec::with_capacity(n);
+    let mut wrong = 0;
+    for (i, picture) in pictures.into_iter().enumerate() {
+        let verdict = match guesses {
+            Some(g) => {
+                let right = g[i] == truth[i];
+                wrong += usize::from(!right);
+                Some((format!("pred: {}", class_name(classes, g[i])?), right))
+            }
+            None => None,
+        };
+        let caption = format!("true: {}", class_name(classes, truth[i])?);
+        cells.push(Cell {
+            picture,
+            caption,
+            verdict,
+        });
+    }
+    Ok((cells, wrong))
+}
+
+/// Images with their true labels and, when given, the predicted ones: a prediction is
+/// green when right, red and framed when wrong. The title counts the mistakes.
+///
+/// `images` is `[N, C, H, W]` or `[N, H, W]` (`u8`, or floats: kept if in [0, 1], else
+/// stretched per image), 1 or 3 channels, at most 256 images; `labels` and `predicted`
+/// hold N class indices; `classes` names them (empty: show the numbers).
+pub fn sample_grid<S: AsRef<str>>(
+    images: &Tensor,
+    labels: &Tensor,
+    predicted: Option<&Tensor>,
+    classes: &[S],
+) -> Result<Figure> {
+    let truth = label_values(labels, "labels")?;
+    let guesses = predicted
+        .map(|p| label_values(p, "predicted labels"))
+        .transpose()?;
+    let (cells, wrong) = sample_cells(images, &truth, guesses.as_deref(), classes, "sample_grid")?;
+    let n = cells.len();
+    if n == 0 {
+        return Ok(Figure::empty("Samples", "no images to show"));
+    }
+    let title = match guesses {
+        Some(_) => format!("Samples: {wrong} of {n} misclassified"),
+        None => format!("Samples ({n})"),
+    };
+    Ok(grid(title, cells, 84, Tone::Gray))
+}
+
+/// "Show me the errors": the first `max` misclassified images (at most 256) with their
+/// true and predicted labels, in one call. No errors gives a figure that says so.
+pub fn errors_grid<S: AsRef<str>>(
+    images: &Tensor,
+    labels: &Tensor,
+    predicted: &Tensor,
+    classes: &[S],
+    max: usize,
+) -> Result<Figure> {
+    let truth = label_values(labels, "labels")?;
+    let guesses = label_values(predicted, "predicted labels")?;
+    let n = images.size().first().copied().unwrap_or(0).max(0) as usize;
+    if truth.len() != n || guesses.len() != n {
+        bail!(
+            "errors_grid: {n} images but {} labels and {} predictions; pass one of each per image",
+            truth.len(),
+            guesses.len()
+        );
+    }
+    let wrong: Vec<i64> = (0..n)
+        .filter(|&i| truth[i] != guesses[i])
+        .map(|i| i as i64)
+        .collect();
+    if wrong.is_empty() {
+        let text = format!("no misclassified images among the {n} given");
+        return Ok(Figure::empty("Errors", &text));
+    }
+    let shown = &wrong[..wrong.len().min(max.clamp(1, MAX_IMAGES))];
+    let index = Tensor::from_slice(shown).to_device(images.device());
+    let picked = images.index_select(0, &index);
+    let at = |v: &[i64]| -> Vec<i64> { shown.iter().map(|&i| v[i as usize]).collect() };
+    let (cells, _) = sample_cells(
+        &picked,
+        &at(&truth),
+        Some(&at(&guesses)),
+        classes,
+        "errors_grid",
+    )?;
+    let title = format!(
+        "Errors: {} shown of {} misclassified ({} images, {:.2}% error)",
+        shown.len(),
+        wrong.len(),
+        n,
+        100.0 * wrong.len() as f64 / n as f64
+    );
+    Ok(grid(title, cells, 84, Tone::Gray))
+}
+
+/// A layer's activations for one image, `[C, H, W]`, one map per channel (at most 64),
+/// each stretched to its own range and coloured with viridis (bright = strong).
+pub fn feature_maps(title: &str, activations: &Tensor) -> Result<Figure> {
+    let maps = pixels::channel_pictures(activations, "feature_maps: activations")?;
+    let total = maps.len();
+    let cells: Vec<Cell> = maps
+        .into_iter()
+        .take(64)
+        .enumerate()
+        .map(|(i, picture)| Cell {
+            picture,
+            caption: format!("channel {i}"),
+            verdict: None,
+        })
+        .collect();
+    let title = if total > cells.len() {
+        format!("{title} (first {} of {total} channels)", cells.len())
+    } else {
+        format!("{title} ({total} channels)")
+    };
+    Ok(grid(title, cells, 72, Tone::Viridis))
+}
+
+/// Small matrices `[N, H, W]` as a grid of bitmaps, one label each: minimum white,
+/// maximum black, on one scale for all. LeNet-5's RBF centres (the ±1 7x12 drawings of
+/// each digit that the output layer compares against) are
+/// `bitmap_grid("RBF centres", &digits, &weights.view([10, 12, 7]))`.
+pub fn bitmap_grid<S: AsRef<str>>(title: &str, labels: &[S], bitmaps: &Tensor) -> Result<Figure> {
+    let pictures = pixels::matrix_pictures(bitmaps, "bitmap_grid: bitmaps")?;
+    if pictures.len() != labels.len() {
+        bail!(
+            "bitmap_grid: {} bitmaps but {} labels; pass one label per bitmap",
+            pictures.len(),
+            labels.len()
+        );
+    }
+    if pictures.is_empty() {
+        return Ok(Figure::empty(title, "no bitmaps to show"));
+    }
+    if pictures.len() > MAX_IMAGES {
+        bail!(
+            "bitmap_grid draws at most {MAX_IMAGES} bitmaps, got {}",
+            pictures.len()
+        );
+    }
+    let cells = pictures
+        .into_iter()
+        .zip(labels)
+        .map(|(picture, label)| Cell {
+            picture,
+            caption: shorten(label.as_ref(), 14),
+            verdict: None,
+        })
+        .collect();
+    Ok(grid(title.to_string(), cells, 72, Tone::Ink))
+}
+
+/// Lays out cells in a roughly square grid, at most 8 or 10 wide.
+fn grid(title: String, cells: Vec<Cell>, image_box: u32, tone: Tone) -> Figure {
+    let max_columns = if image_box > 80 { 8 } else { 10 };
+    let columns = (cells.len() as f64).sqrt().ceil() as usize;
+    let columns = columns.max(cells.len().min(4)).clamp(1, max_columns);
+    PictureGrid {
+        title,
+        cells,
+        columns,
+        image_box,
+        tone,
+    }
+    .into_figure()
+}
