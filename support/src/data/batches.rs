@@ -100,7 +100,9 @@ impl Iterator for Batches<'_> {
             return None;
         }
         let end = (self.next + self.opts.batch_size).min(n);
-        let idx = self.order.narrow(0, self.next as i64, (end - self.next) as i64);
+        let idx = self
+            .order
+            .narrow(0, self.next as i64, (end - self.next) as i64);
         self.next = end;
         let device = self.opts.device;
         let pixels = self.examples.images.index_select(0, &idx).to_device(device);

@@ -2,15 +2,28 @@
 //!
 //! Readers live in `mnist.rs` (IDX files) and `cifar.rs` (binary batches and the archive),
 //! finding and downloading in `locate.rs` and `download.rs`, batching in `batches.rs`,
-//! augmentation in `augment.rs`. Images stay `u8` until a batch is made: conversion,
-//! normalisation, padding and augmentation happen per batch, on the training device.
+//! augmentation in `augment.rs`, splits and subsets in `split.rs`, and the writers of
+//! small synthetic data sets in `synthetic.rs`. Images stay `u8` until a batch is made:
+//! conversion, normalisation, padding and augmentation happen per batch, on the device.
+//!
+//! Everyone loads through [`load`]: `load("mnist", &LoadOpts::default())?`.
 
 pub mod augment;
 pub mod batches;
+pub mod cifar;
+pub mod download;
+pub mod locate;
+pub mod mnist;
+pub mod source;
+pub mod split;
+pub mod synthetic;
 
 pub use augment::Augment;
 pub use batches::{BatchOpts, Batches};
+pub use source::Source;
 
+use anyhow::{Context, Result};
+use std::path::PathBuf;
 use tch::Tensor;
 
 /// Images and their labels: `images` is `u8` `[N, C, H, W]`, `labels` is `i64` `[N]`.
@@ -41,6 +54,13 @@ impl Examples {
     pub fn batches(&self, opts: &BatchOpts) -> Batches<'_> {
         Batches::new(self, opts)
     }
+
+    /// How many examples each class has, for `num_classes` classes (a quick check that a
+    /// split or subset kept the classes balanced).
+    pub fn class_counts(&self, num_classes: usize) -> Vec<i64> {
+        let counts = self.labels.bincount::<Tensor>(None, num_classes as i64);
+        Vec::<i64>::try_from(&counts).unwrap_or_default()
+    }
 }
 
 /// A whole data set: train, optional validation, and test examples, with class names
@@ -69,4 +89,72 @@ impl Dataset {
     pub fn num_classes(&self) -> usize {
         self.classes.len()
     }
+}
+
+/// How [`load`] finds and trims a data set.
+#[derive(Debug, Clone)]
+pub struct LoadOpts {
+    /// Look here first: a folder with the data set's files (see [`locate`]).
+    pub path: Option<PathBuf>,
+    /// Move this many training examples, class-balanced, into `Dataset::validation`.
+    pub validation: usize,
+    /// Seed of the validation split and of the quick subset.
+    pub seed: u64,
+    /// Download from the official mirrors when no folder has the files.
+    pub download: bool,
+    /// Keep only a small class-balanced subset ([`QUICK_TRAIN`], [`QUICK_TEST`]).
+    pub quick: bool,
+}
+
+impl Default for LoadOpts {
+    fn default() -> Self {
+        LoadOpts {
+            path: None,
+            validation: 0,
+            seed: 0,
+            download: true,
+            quick: crate::quick_mode(),
+        }
+    }
+}
+
+/// Training examples kept in quick mode (`CNN_QUICK=1`): enough to see learning.
+pub const QUICK_TRAIN: usize = 2000;
+/// Test examples kept in quick mode.
+pub const QUICK_TEST: usize = 500;
+
+/// Loads `mnist`, `fashion-mnist` or `cifar10` (or `synthetic-mnist`, `synthetic-cifar10`,
+/// made in memory): finds the files as [`locate::find`] says, downloads them when allowed,
+/// validates and reads them, then trims to the quick subset and splits off a validation
+/// set as `opts` says.
+pub fn load(name: &str, opts: &LoadOpts) -> Result<Dataset> {
+    let data = match name.strip_prefix("synthetic-") {
+        Some(like) => synthetic::dataset(like, 6000, 1000, opts.seed)?,
+        None => {
+            let source = Source::from_name(name)?;
+            let dir = locate::find_or_download(source, opts.path.as_deref(), opts.download)?;
+            source
+                .read(&dir)
+                .with_context(|| format!("cannot load {} from {}", source.name(), dir.display()))?
+        }
+    };
+    let data = if opts.quick {
+        data.subset(QUICK_TRAIN, QUICK_TEST, opts.seed)
+    } else {
+        data
+    };
+    if opts.validation > 0 {
+        data.split_validation(opts.validation, opts.seed)
+    } else {
+        Ok(data)
+    }
+}
+
+/// The MNIST-like data set the notebooks use: `$CNN_DATASET` when set (for example
+/// `fashion-mnist`), otherwise `mnist`.
+pub fn mnist_like_from_env() -> String {
+    std::env::var("CNN_DATASET")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "mnist".to_string())
 }

@@ -1,0 +1,131 @@
+//! Where a data set's files are looked for, and where they are downloaded to.
+//!
+//! The order: an explicit path, `$CNN_DATA_DIR/<name>`, `<repo>/data/<name>`, and
+//! Debian's `/usr/share/datasets/<name>` (the `dataset-fashion-mnist` package installs
+//! there). A notebook runs with its working folder in `notebooks/`, so the repository
+//! root is found by walking up to the folder holding `support/Cargo.toml`.
+
+use super::{Source, download};
+use anyhow::{Result, bail};
+use std::path::{Path, PathBuf};
+
+/// The environment variable naming a folder with one sub-folder per data set.
+pub const DATA_DIR_ENV: &str = "CNN_DATA_DIR";
+/// Where Debian's dataset packages install.
+pub const SYSTEM_DIR: &str = "/usr/share/datasets";
+
+/// One place to look, with the reason it is on the list (for messages).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub dir: PathBuf,
+    pub why: String,
+}
+
+/// The repository root: the nearest folder at or above the working folder that holds
+/// `support/Cargo.toml`, else the folder above this crate's manifest.
+pub fn repo_root() -> Option<PathBuf> {
+    let is_root = |d: &Path| d.join("support").join("Cargo.toml").is_file();
+    let from_cwd = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| cwd.ancestors().find(|d| is_root(d)).map(Path::to_path_buf));
+    from_cwd.or_else(|| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .filter(|d| is_root(d))
+            .map(Path::to_path_buf)
+    })
+}
+
+/// Every place searched for `source`, in order. An explicit path is tried as given and
+/// with the data set's name appended.
+pub fn places(source: Source, explicit: Option<&Path>) -> Vec<Place> {
+    let name = source.name();
+    let mut out = Vec::new();
+    if let Some(p) = explicit {
+        out.push(Place {
+            dir: p.to_path_buf(),
+            why: "the path given".into(),
+        });
+        out.push(Place {
+            dir: p.join(name),
+            why: "the path given".into(),
+        });
+    }
+    if let Some(d) = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
+        out.push(Place {
+            dir: PathBuf::from(d).join(name),
+            why: format!("${DATA_DIR_ENV}"),
+        });
+    }
+    if let Some(root) = repo_root() {
+        out.push(Place {
+            dir: root.join("data").join(name),
+            why: "the repository".into(),
+        });
+    }
+    out.push(Place {
+        dir: Path::new(SYSTEM_DIR).join(name),
+        why: "Debian's dataset packages".into(),
+    });
+    out
+}
+
+/// The first place holding a complete copy of `source`.
+pub fn find(source: Source, explicit: Option<&Path>) -> Option<PathBuf> {
+    places(source, explicit)
+        .into_iter()
+        .map(|p| p.dir)
+        .find(|d| source.present_in(d))
+}
+
+/// Where a download goes: the explicit path, else `$CNN_DATA_DIR/<name>`, else
+/// `<repo>/data/<name>`, else `data/<name>` under the working folder.
+pub fn download_dir(source: Source, explicit: Option<&Path>) -> PathBuf {
+    let name = source.name();
+    if let Some(p) = explicit {
+        return p.to_path_buf();
+    }
+    if let Some(d) = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
+        return PathBuf::from(d).join(name);
+    }
+    repo_root()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("data")
+        .join(name)
+}
+
+/// The folder holding `source`: found, or downloaded when `download` is true. When
+/// neither works the error lists every place searched and which files to put where.
+pub fn find_or_download(
+    source: Source,
+    explicit: Option<&Path>,
+    download: bool,
+) -> Result<PathBuf> {
+    if let Some(dir) = find(source, explicit) {
+        return Ok(dir);
+    }
+    let target = download_dir(source, explicit);
+    let failure = if download {
+        match download::download(source, &target, &download::mirrors(source)) {
+            Ok(()) if source.present_in(&target) => return Ok(target),
+            Ok(()) => "the download finished but the files are incomplete".to_string(),
+            Err(e) => format!("{e:#}"),
+        }
+    } else {
+        "downloading was switched off".to_string()
+    };
+    let searched: Vec<String> = places(source, explicit)
+        .iter()
+        .map(|p| format!("  {} ({})", p.dir.display(), p.why))
+        .collect();
+    bail!(
+        "{} not found. Searched:\n{}\nDownload: {failure}\nTo fix: put {} into {} \
+         (or into ${DATA_DIR_ENV}/{}), from {}",
+        source.name(),
+        searched.join("\n"),
+        source.expected_files(),
+        target.display(),
+        source.name(),
+        download::mirrors(source).join(" or ")
+    )
+}

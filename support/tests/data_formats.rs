@@ -1,0 +1,110 @@
+//! Writers and readers agree: synthetic data sets survive a round trip through the real
+//! IDX and CIFAR-10 formats, under every spelling and compression.
+
+use support::data::synthetic::{self, Spelling};
+use support::data::{Examples, LoadOpts, Source, cifar, load, mnist};
+use tch::Tensor;
+
+fn same(a: &Examples, b: &Examples) -> bool {
+    a.images.size() == b.images.size()
+        && a.images.equal(&b.images)
+        && a.labels.equal(&b.labels)
+        && a.labels.kind() == tch::Kind::Int64
+        && a.images.kind() == tch::Kind::Uint8
+}
+
+fn idx_round_trip(spelling: Spelling, gz: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let train = synthetic::examples(50, 1, 28, 10, 1);
+    let test = synthetic::examples(20, 1, 28, 10, 2);
+    synthetic::write_idx(dir.path(), &train, &test, spelling, gz).unwrap();
+    assert!(mnist::present_in(dir.path()), "the reader finds the written files");
+    let (train2, test2) = mnist::read_dir(dir.path()).unwrap();
+    assert!(same(&train2, &train), "train round trip ({spelling:?}, gz={gz})");
+    assert!(same(&test2, &test), "test round trip ({spelling:?}, gz={gz})");
+}
+
+#[test]
+fn idx_gz_dashed_round_trips() {
+    idx_round_trip(Spelling::Dashed, true);
+}
+
+#[test]
+fn idx_plain_dashed_round_trips() {
+    idx_round_trip(Spelling::Dashed, false);
+}
+
+#[test]
+fn idx_gz_dotted_round_trips() {
+    idx_round_trip(Spelling::Dotted, true);
+}
+
+#[test]
+fn idx_plain_dotted_round_trips() {
+    idx_round_trip(Spelling::Dotted, false);
+}
+
+#[test]
+fn cifar_batches_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let train = synthetic::examples(60, 3, 32, 10, 3);
+    let test = synthetic::examples(15, 3, 32, 10, 4);
+    synthetic::write_cifar_bin(dir.path(), &train, &test).unwrap();
+    let (train2, test2) = cifar::read_dir(dir.path()).unwrap();
+    assert!(same(&train2, &train) && same(&test2, &test));
+}
+
+#[test]
+fn cifar_archive_round_trips_and_unpacks_into_the_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let train = synthetic::examples(60, 3, 32, 10, 5);
+    let test = synthetic::examples(15, 3, 32, 10, 6);
+    synthetic::write_cifar_tar_gz(dir.path(), &train, &test).unwrap();
+    assert!(cifar::present_in(dir.path()));
+    let (train2, test2) = cifar::read_dir(dir.path()).unwrap();
+    assert!(same(&train2, &train) && same(&test2, &test));
+    assert!(dir.path().join(cifar::FOLDER).join("test_batch.bin").is_file());
+    assert!(!dir.path().join(cifar::FOLDER).join("batches.meta.txt").exists());
+}
+
+#[test]
+fn load_reads_an_explicit_path_with_names_and_statistics() {
+    let dir = tempfile::tempdir().unwrap();
+    let train = synthetic::examples(100, 1, 28, 10, 7);
+    let test = synthetic::examples(30, 1, 28, 10, 8);
+    synthetic::write_idx(dir.path(), &train, &test, Spelling::Dashed, true).unwrap();
+    let opts = LoadOpts {
+        path: Some(dir.path().to_path_buf()),
+        validation: 20,
+        download: false,
+        quick: false,
+        ..LoadOpts::default()
+    };
+    let data = load("fashion-mnist", &opts).unwrap();
+    assert_eq!(data.classes[0], "T-shirt/top");
+    assert_eq!(data.classes[9], "Ankle boot");
+    assert_eq!(data.mean, Source::FashionMnist.mean_std().0);
+    assert_eq!(data.train.len(), 80);
+    assert_eq!(data.validation.as_ref().map(Examples::len), Some(20));
+    assert_eq!(data.test.len(), 30);
+}
+
+#[test]
+fn cifar10_statistics_are_per_channel() {
+    let (mean, std) = Source::Cifar10.mean_std();
+    assert_eq!(mean, vec![0.4914, 0.4822, 0.4465]);
+    assert_eq!(std, vec![0.2470, 0.2435, 0.2616]);
+}
+
+#[test]
+fn synthetic_classes_are_learnable_by_nearest_class_mean() {
+    let train = synthetic::examples(500, 1, 28, 10, 9);
+    let test = synthetic::examples(200, 1, 28, 10, 10);
+    let flat = |e: &Examples| e.images.to_kind(tch::Kind::Float).view([e.len() as i64, -1]);
+    let (x, xt) = (flat(&train), flat(&test));
+    let one_hot = train.labels.one_hot(10).to_kind(tch::Kind::Float);
+    let means = one_hot.tr().matmul(&x) / one_hot.sum_dim_intlist(&[0i64][..], false, tch::Kind::Float).unsqueeze(1);
+    let guess = Tensor::cdist(&xt, &means, 2.0, None).argmin(1, false);
+    let accuracy = guess.eq_tensor(&test.labels).to_kind(tch::Kind::Float).mean(tch::Kind::Float);
+    assert!(f64::try_from(accuracy).unwrap() > 0.5, "far above the 10 % of chance");
+}
