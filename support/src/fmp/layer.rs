@@ -8,7 +8,7 @@
 //! all images and channels, as in Graham's code.
 
 use super::regions::{Interval, Regions, check_sizes};
-use anyhow::{Result, ensure};
+use anyhow::{Result, bail, ensure};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tch::nn::ModuleT;
@@ -118,27 +118,31 @@ impl Fmp {
         if self.regions == Regions::Native {
             return self.native(x);
         }
-        let (rows, cols) = match self.draw {
-            Draw::Fresh => self.draw_both(h, w, &mut StdRng::seed_from_u64(torch_seed())),
-            Draw::Seed(seed) => self.draw_both(h, w, &mut StdRng::seed_from_u64(seed)),
-            Draw::Fixed { rows, cols } => Ok((
-                self.regions.intervals_for_u(h, self.out, rows)?,
-                self.regions.intervals_for_u(w, self.out, cols)?,
-            )),
-        }?;
+        let (rows, cols) = self.intervals(h, w)?;
         let d = size.len() as i64;
         Ok(pool_axis(&pool_axis(x, d - 1, &cols), d - 2, &rows))
     }
 
-    fn draw_both(
-        &self,
-        h: i64,
-        w: i64,
-        rng: &mut StdRng,
-    ) -> Result<(Vec<Interval>, Vec<Interval>)> {
-        let rows = self.regions.draw_intervals(h, self.out, rng)?;
-        let cols = self.regions.draw_intervals(w, self.out, rng)?;
-        Ok((rows, cols))
+    /// The row and column regions for an `h x w` input: the ones every call uses when
+    /// seeded or fixed, a fresh draw otherwise. libtorch's op draws its own per image and
+    /// channel, so for it only fixed offsets have regions to show.
+    pub fn intervals(&self, h: i64, w: i64) -> Result<(Vec<Interval>, Vec<Interval>)> {
+        let both = |rng: &mut StdRng| -> Result<(Vec<Interval>, Vec<Interval>)> {
+            let rows = self.regions.draw_intervals(h, self.out, rng)?;
+            Ok((rows, self.regions.draw_intervals(w, self.out, rng)?))
+        };
+        match (self.draw, self.regions) {
+            (Draw::Fixed { rows, cols }, r) => Ok((
+                r.intervals_for_u(h, self.out, rows)?,
+                r.intervals_for_u(w, self.out, cols)?,
+            )),
+            (_, Regions::Native) => bail!(
+                "libtorch's fractional_max_pool2d draws its windows per image and channel; \
+                 fix them with with_u to see them"
+            ),
+            (Draw::Seed(seed), _) => both(&mut StdRng::seed_from_u64(seed)),
+            (Draw::Fresh, _) => both(&mut StdRng::seed_from_u64(torch_seed())),
+        }
     }
 
     /// libtorch's op; its samples are `[N, C, 2]`, index 0 for columns and 1 for rows.
