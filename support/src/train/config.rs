@@ -22,6 +22,11 @@ pub enum Optimizer {
 }
 
 impl Optimizer {
+    /// Builds the libtorch optimizer over `vs` with rate `lr` and no weight decay.
+    pub fn build_for(&self, vs: &nn::VarStore, lr: f64) -> anyhow::Result<nn::Optimizer> {
+        Ok(self.build(vs, lr, 0.0)?)
+    }
+
     /// Builds the libtorch optimizer over every trainable variable in `vs`.
     pub(crate) fn build(
         &self,

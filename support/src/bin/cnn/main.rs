@@ -3,8 +3,11 @@
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod env;
+mod eval;
 mod fmp;
+mod train;
 
 #[derive(Parser)]
 #[command(
@@ -30,6 +33,29 @@ enum Command {
         #[arg(long)]
         layers: usize,
     },
+    /// Train a model on a data set; artifacts go to runs/<run-name>/.
+    Train(train::TrainArgs),
+    /// Evaluate a run's checkpoint on the test set (and repeated passes).
+    Eval {
+        /// The run's name under runs/, or its folder.
+        run: String,
+        /// Average up to this many test-time passes (FMP nets differ pass to pass).
+        #[arg(long, default_value_t = 1)]
+        repeats: usize,
+        #[arg(long)]
+        device: Option<String>,
+    },
+    /// Continue a run from its last checkpoint.
+    Resume {
+        run: String,
+        /// New total number of epochs (default: the run's own).
+        #[arg(long)]
+        epochs: Option<usize>,
+        #[arg(long)]
+        device: Option<String>,
+    },
+    /// Training speed against PyTorch peers on Fashion-MNIST (CPU).
+    Bench(bench::BenchArgs),
 }
 
 fn main() {
@@ -37,6 +63,10 @@ fn main() {
     let result: Result<()> = match cli.command {
         Command::Env => env::run(),
         Command::FmpSizes { alpha, layers } => fmp::run(&alpha, layers),
+        Command::Train(args) => train::run(args),
+        Command::Eval { run, repeats, device } => eval::run(&run, repeats, device.as_deref()),
+        Command::Resume { run, epochs, device } => train::resume(&run, epochs, device.as_deref()),
+        Command::Bench(args) => bench::run(args),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");
