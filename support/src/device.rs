@@ -93,7 +93,9 @@ fn thread_count() -> Result<i32> {
     match std::env::var("CNN_THREADS") {
         Ok(v) => match v.trim().parse::<i32>() {
             Ok(n) if n > 0 => Ok(n),
-            _ => bail!("CNN_THREADS={v:?} is not a positive whole number; unset it or set e.g. CNN_THREADS=2"),
+            _ => bail!(
+                "CNN_THREADS={v:?} is not a positive whole number; unset it or set e.g. CNN_THREADS=2"
+            ),
         },
         Err(_) => Ok(std::thread::available_parallelism().map_or(1, |n| n.get() as i32)),
     }
@@ -112,7 +114,11 @@ pub fn pick_device() -> Result<Choice> {
             } else {
                 (Device::Cpu, "no CUDA GPU or Apple MPS found")
             };
-            Ok(Choice { device, reason: reason.into(), threads })
+            Ok(Choice {
+                device,
+                reason: reason.into(),
+                threads,
+            })
         }
         Some(name) => named_device(name, &format!("CNN_DEVICE={name}"), threads),
     }

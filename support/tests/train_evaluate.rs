@@ -45,7 +45,10 @@ fn a_random_models_repeated_passes_average_to_probabilities() {
     let opts = EvalOpts::new(Device::Cpu);
     let one = predict_repeated(&model, &data, &opts, 1).unwrap();
     let four = predict_repeated(&model, &data, &opts, 4).unwrap();
-    assert!(max_diff(&one, &four) > 1e-4, "four noisy passes equal one pass");
+    assert!(
+        max_diff(&one, &four) > 1e-4,
+        "four noisy passes equal one pass"
+    );
     let sums = four.sum_dim_intlist(-1, false, Kind::Float);
     assert!(max_diff(&sums, &Tensor::ones_like(&sums)) < 1e-5);
 }
@@ -56,7 +59,13 @@ fn ensemble_curve_has_one_row_per_pass_count() {
     let vs = nn::VarStore::new(Device::Cpu);
     let model = Tiny::noisy(&vs.root());
     let curve = ensemble_curve(&model, &data, &EvalOpts::new(Device::Cpu), &[1, 2, 4]).unwrap();
-    let passes: Vec<i64> = curve.column("passes").unwrap().i64().unwrap().into_no_null_iter().collect();
+    let passes: Vec<i64> = curve
+        .column("passes")
+        .unwrap()
+        .i64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
     assert_eq!(passes, [1, 2, 4]);
     let err = curve.column("error").unwrap().f64().unwrap();
     let acc = curve.column("accuracy").unwrap().f64().unwrap();
@@ -76,7 +85,13 @@ fn the_confusion_matrix_counts_every_test_image_once() {
     assert_eq!(c.width(), 4);
     let (mut total, mut diagonal) = (0, 0);
     for (j, name) in data.classes.iter().enumerate() {
-        let col: Vec<i64> = c.column(name).unwrap().i64().unwrap().into_no_null_iter().collect();
+        let col: Vec<i64> = c
+            .column(name)
+            .unwrap()
+            .i64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
         total += col.iter().sum::<i64>();
         diagonal += col[j];
     }

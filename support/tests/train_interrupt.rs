@@ -40,7 +40,12 @@ fn a_run_interrupted_mid_epoch_keeps_its_last_complete_epoch() {
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("interrupted");
     let child = Command::new(std::env::current_exe().unwrap())
-        .args(["child_trains_until_interrupted", "--exact", "--ignored", "--nocapture"])
+        .args([
+            "child_trains_until_interrupted",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+        ])
         .env(CHILD_ENV, &run)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -56,8 +61,15 @@ fn a_run_interrupted_mid_epoch_keeps_its_last_complete_epoch() {
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
     let output = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "child failed: {stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-    assert!(stdout.contains("outcome: Interrupted"), "child output: {stdout}");
+    assert!(
+        output.status.success(),
+        "child failed: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("outcome: Interrupted"),
+        "child output: {stdout}"
+    );
 
     let records = read_history(&run.to_string_lossy()).unwrap();
     assert!(!records.is_empty() && records.len() < EPOCHS);

@@ -90,10 +90,18 @@ pub(crate) fn write_record(dir: &Path, record: &RunRecord) -> Result<()> {
 pub fn read_record(run: &str) -> Result<RunRecord> {
     let dir = existing_run_dir(run)?;
     let path = dir.join(CONFIG);
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}; was the run started by `fit`?", path.display()))?;
-    serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a run configuration written by `fit`", path.display()))
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "cannot read {}; was the run started by `fit`?",
+            path.display()
+        )
+    })?;
+    serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a run configuration written by `fit`",
+            path.display()
+        )
+    })
 }
 
 /// Reads a run's history rows.
@@ -128,7 +136,10 @@ pub(crate) fn write_history(dir: &Path, records: &[EpochRecord]) -> Result<()> {
 pub fn save_checkpoint(vs: &nn::VarStore, dir: &Path) -> Result<()> {
     let target = dir.join(CHECKPOINT);
     // `VarStore::save` picks the format by extension, so the temporary name keeps it.
-    let tmp = dir.join(format!(".checkpoint-{}.tmp.safetensors", std::process::id()));
+    let tmp = dir.join(format!(
+        ".checkpoint-{}.tmp.safetensors",
+        std::process::id()
+    ));
     let result = vs
         .save(&tmp)
         .with_context(|| format!("cannot write the checkpoint {}", tmp.display()))

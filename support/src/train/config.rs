@@ -66,7 +66,10 @@ pub enum LrSchedule {
     Exponential { initial: f64, decay: f64 },
     /// Piecewise constant: `(epochs, rate)` pairs in order, then `after` for the rest.
     /// [`LrSchedule::lecun`] is LeNet-5's.
-    Steps { steps: Vec<(usize, f64)>, after: f64 },
+    Steps {
+        steps: Vec<(usize, f64)>,
+        after: f64,
+    },
 }
 
 impl LrSchedule {

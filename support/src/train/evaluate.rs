@@ -181,7 +181,9 @@ fn sweep(
         for (x, y) in ex.batches(&bo) {
             let mut sum: Option<Tensor> = None;
             for k in 1..=passes {
-                let p = model.scores(&model.forward_t(&x, false)).softmax(-1, Kind::Float);
+                let p = model
+                    .scores(&model.forward_t(&x, false))
+                    .softmax(-1, Kind::Float);
                 let s = match sum.take() {
                     Some(s) => s + p,
                     None => p,
@@ -247,7 +249,11 @@ pub fn ensemble_curve(
     let mut correct = vec![0i64; passes + 1];
     let mut total = 0i64;
     sweep(model, data, opts, passes, |k, sum, y| {
-        correct[k] += sum.argmax(-1, false).eq_tensor(y).sum(Kind::Int64).int64_value(&[]);
+        correct[k] += sum
+            .argmax(-1, false)
+            .eq_tensor(y)
+            .sum(Kind::Int64)
+            .int64_value(&[]);
         if k == 1 {
             total += y.size()[0];
         }
@@ -257,8 +263,16 @@ pub fn ensemble_curve(
         .map(|&c| correct[c.min(passes)] as f64 / total.max(1) as f64)
         .collect();
     let columns: Vec<Column> = vec![
-        Series::new("passes".into(), counts.iter().map(|&c| c as i64).collect::<Vec<_>>()).into(),
-        Series::new("error".into(), acc.iter().map(|a| 1.0 - a).collect::<Vec<_>>()).into(),
+        Series::new(
+            "passes".into(),
+            counts.iter().map(|&c| c as i64).collect::<Vec<_>>(),
+        )
+        .into(),
+        Series::new(
+            "error".into(),
+            acc.iter().map(|a| 1.0 - a).collect::<Vec<_>>(),
+        )
+        .into(),
         Series::new("accuracy".into(), acc).into(),
     ];
     Ok(DataFrame::new(counts.len(), columns).unwrap_or_default())

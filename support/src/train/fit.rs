@@ -125,7 +125,10 @@ pub fn fit(
 ) -> Result<History> {
     check_fit(model, data, config.batch_size)?;
     check_output(model, data, vs.device())?;
-    let run = config.run.clone().unwrap_or_else(|| default_run_name(&data.name));
+    let run = config
+        .run
+        .clone()
+        .unwrap_or_else(|| default_run_name(&data.name));
     let dir = run_dir(&run);
     create_run_dir(&dir)?;
     clear_run(&dir)?;
@@ -229,7 +232,11 @@ fn train_epochs(
     let device = vs.device();
     let mut opt = config
         .optimizer
-        .build(vs, config.schedule.lr(records.len() + 1), config.weight_decay)
+        .build(
+            vs,
+            config.schedule.lr(records.len() + 1),
+            config.weight_decay,
+        )
         .context("cannot build the optimizer")?;
     let mut events = EventWriter::new(&dir);
     let guard = InterruptGuard::install();
@@ -250,7 +257,8 @@ fn train_epochs(
             ..BatchOpts::new(data, config.batch_size, device)
         };
         let batches = data.train.batches(&opts);
-        let mut progress = Progress::new(config.progress, epoch, config.epochs, batches.num_batches());
+        let mut progress =
+            Progress::new(config.progress, epoch, config.epochs, batches.num_batches());
         let started = Instant::now();
         let mut t = Totals::default();
         for (i, (x, y)) in batches.enumerate() {
@@ -262,7 +270,9 @@ fn train_epochs(
                     records.len(),
                     dir.display()
                 );
-                let outcome = Outcome::Interrupted { epoch: epoch as i64 };
+                let outcome = Outcome::Interrupted {
+                    epoch: epoch as i64,
+                };
                 return Ok(History::new(records, dir, outcome));
             }
             let out = model.forward_t(&x, true);
@@ -286,7 +296,12 @@ fn train_epochs(
             t.loss += l * n as f64;
             t.correct += correct(model, &out, &y);
             t.seen += n;
-            progress.update(i + 1, t.loss / t.seen as f64, t.correct as f64 / t.seen as f64, t.seen);
+            progress.update(
+                i + 1,
+                t.loss / t.seen as f64,
+                t.correct as f64 / t.seen as f64,
+                t.seen,
+            );
         }
         let seconds = started.elapsed().as_secs_f64();
         let (val_loss, val_acc) = match validation {

@@ -143,14 +143,24 @@ pub fn read_csv(path: &Path) -> Result<Vec<EpochRecord>> {
     }
     let mut records = Vec::new();
     for (i, line) in lines.enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let bad = || format!("{} line {}: `{line}` is not a history row", path.display(), i + 2);
+        let bad = || {
+            format!(
+                "{} line {}: `{line}` is not a history row",
+                path.display(),
+                i + 2
+            )
+        };
         let fields: Vec<&str> = line.split(',').collect();
         if fields.len() != HISTORY_COLUMNS.len() {
             bail!(bad());
         }
         let num = |s: &str| s.parse::<f64>().with_context(bad);
         let opt = |s: &str| -> Result<Option<f64>> {
-            if s.is_empty() { Ok(None) } else { num(s).map(Some) }
+            if s.is_empty() {
+                Ok(None)
+            } else {
+                num(s).map(Some)
+            }
         };
         records.push(EpochRecord {
             epoch: fields[0].parse::<i64>().with_context(bad)?,

@@ -19,7 +19,11 @@ fn crc32c(bytes: &[u8]) -> u32 {
     for &b in bytes {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ POLY } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ POLY
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -46,7 +50,12 @@ fn bytes_field(out: &mut Vec<u8>, field: u32, bytes: &[u8]) {
 
 /// An `Event` protobuf: wall_time (1, double), step (2, int64), file_version (3) or
 /// summary (5) with `Summary.Value { tag (1), simple_value (2, float) }` entries.
-fn event(wall_time: f64, step: i64, file_version: Option<&str>, scalars: &[(&str, f64)]) -> Vec<u8> {
+fn event(
+    wall_time: f64,
+    step: i64,
+    file_version: Option<&str>,
+    scalars: &[(&str, f64)],
+) -> Vec<u8> {
     let mut e = Vec::new();
     e.push(1 << 3 | 1);
     e.extend_from_slice(&wall_time.to_le_bytes());

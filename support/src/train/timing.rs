@@ -150,7 +150,9 @@ pub fn compare_devices(build: BuildModel, data: &Dataset, batch_size: usize) -> 
     let columns: Vec<Column> = vec![
         Series::new(
             "device".into(),
-            rows.iter().map(|r| device_name(r.device)).collect::<Vec<_>>(),
+            rows.iter()
+                .map(|r| device_name(r.device))
+                .collect::<Vec<_>>(),
         )
         .into(),
         Series::new("ms_per_batch".into(), col(|r| r.seconds_per_batch * 1e3)).into(),

@@ -12,7 +12,9 @@ pub const CLASSES: i64 = 3;
 /// `n` 1x8x8 images of 3 classes: class `k` has a bright band of rows at `k * 3`, on
 /// dim noise drawn from a small LCG seeded with `seed`, so the data is learnable.
 pub fn examples(n: usize, seed: u64) -> Examples {
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     let mut next = || {
         state = state
             .wrapping_mul(6364136223846793005)
@@ -27,7 +29,11 @@ pub fn examples(n: usize, seed: u64) -> Examples {
         for row in 0..SIDE {
             for _ in 0..SIDE {
                 let bright = row / 3 == class;
-                let v = if bright { 160 + next() % 96 } else { next() % 90 };
+                let v = if bright {
+                    160 + next() % 96
+                } else {
+                    next() % 90
+                };
                 pixels.push(v as u8);
             }
         }
@@ -63,12 +69,25 @@ pub struct Tiny {
 
 impl Tiny {
     pub fn new(p: &nn::Path, channels: i64, side: i64, classes: i64) -> Self {
-        let fc = nn::linear(p / "fc", channels * side * side, classes, Default::default());
-        Tiny { fc, channels, side, noisy: false }
+        let fc = nn::linear(
+            p / "fc",
+            channels * side * side,
+            classes,
+            Default::default(),
+        );
+        Tiny {
+            fc,
+            channels,
+            side,
+            noisy: false,
+        }
     }
 
     pub fn noisy(p: &nn::Path) -> Self {
-        Tiny { noisy: true, ..Tiny::new(p, 1, SIDE, CLASSES) }
+        Tiny {
+            noisy: true,
+            ..Tiny::new(p, 1, SIDE, CLASSES)
+        }
     }
 
     pub fn standard(p: &nn::Path) -> Self {

@@ -98,7 +98,14 @@ fn ours(model: &str, batch: usize, data: &Dataset, seconds: Option<f64>) -> Resu
         }
     }
     let elapsed = start.map_or(f64::NAN, |t| t.elapsed().as_secs_f64());
-    let test = first_test(data, if seconds.is_some() { QUICK_TEST } else { 10_000 });
+    let test = first_test(
+        data,
+        if seconds.is_some() {
+            QUICK_TEST
+        } else {
+            10_000
+        },
+    );
     let eval = evaluate(net.as_ref(), &test, &EvalOpts::new(Device::Cpu))?;
     Ok(Measure {
         label: format!("{model} (batch {batch}, this crate)"),
@@ -126,9 +133,19 @@ fn peer(
         .args(["--model", model, "--batch-size", &batch.to_string()])
         .arg("--data")
         .arg(&args.data_path)
-        .args(["--threads", &threads.to_string(), "--seconds", &seconds.to_string()])
+        .args([
+            "--threads",
+            &threads.to_string(),
+            "--seconds",
+            &seconds.to_string(),
+        ])
         .args(["--test-limit", &limit.to_string()])
-        .args(["--fmp-input", &sizes.input.to_string(), "--fmp-pooled", &pooled.join(",")])
+        .args([
+            "--fmp-input",
+            &sizes.input.to_string(),
+            "--fmp-pooled",
+            &pooled.join(","),
+        ])
         .current_dir(script.parent().unwrap_or(Path::new(".")))
         .output()
         .with_context(|| format!("cannot run {}", python.display()))?;
@@ -137,7 +154,10 @@ fn peer(
         bail!(
             "{} failed: {}",
             script.display(),
-            String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
         );
     }
     let line = stdout.lines().last().unwrap_or("");
@@ -145,7 +165,10 @@ fn peer(
         .with_context(|| format!("{} printed no JSON result: {line}", script.display()))?;
     let num = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
     Ok(Measure {
-        label: format!("{model} (batch {batch}, {})", v["peer"].as_str().unwrap_or("peer")),
+        label: format!(
+            "{model} (batch {batch}, {})",
+            v["peer"].as_str().unwrap_or("peer")
+        ),
         images_per_s: num("images_per_s"),
         test_acc: num("test_acc"),
         peak_rss_mb: num("peak_rss_mb") + num("workers_peak_rss_mb"),
@@ -181,9 +204,15 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let threads = support::device::device_by_name("cpu")?.threads;
     let root = repo_root(&std::env::current_dir()?)
         .context("run `cnn bench` inside the repository (it needs bench/ and .venv/)")?;
-    let python = args.python.clone().unwrap_or_else(|| root.join(".venv/bin/python"));
+    let python = args
+        .python
+        .clone()
+        .unwrap_or_else(|| root.join(".venv/bin/python"));
     if !python.exists() {
-        bail!("no Python at {}; run `make setup` or pass --python", python.display());
+        bail!(
+            "no Python at {}; run `make setup` or pass --python",
+            python.display()
+        );
     }
     let idiomatic = root.join("bench/pytorch_idiomatic.py");
     let course = root.join("bench/pytorch_course.py");
@@ -199,15 +228,26 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let seconds = args.quick.then_some(QUICK_SECONDS);
     println!(
         "cnn bench on Fashion-MNIST, CPU, {threads} thread(s), Adam 1e-3, {}",
-        if args.quick { "time-boxed runs (--quick)" } else { "one epoch each" }
+        if args.quick {
+            "time-boxed runs (--quick)"
+        } else {
+            "one epoch each"
+        }
     );
     let mut ratios = Vec::new();
     let lenet = ours("lenet5-modern", 64, &data, seconds)?;
     print(&lenet);
-    for (script, batch, name) in [(&idiomatic, 64, "pytorch-idiomatic"), (&course, 32, "pytorch-course")] {
+    for (script, batch, name) in [
+        (&idiomatic, 64, "pytorch-idiomatic"),
+        (&course, 32, "pytorch-course"),
+    ] {
         let p = peer(&python, script, "lenet5-modern", batch, &args, threads)?;
         print(&p);
-        ratios.push(("lenet5-modern".to_string(), name, lenet.images_per_s / p.images_per_s));
+        ratios.push((
+            "lenet5-modern".to_string(),
+            name,
+            lenet.images_per_s / p.images_per_s,
+        ));
     }
     for batch in [32, 64] {
         let fmp = ours("fmp-mnist", batch, &data, seconds)?;
@@ -215,7 +255,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
         let label = format!("fmp-mnist-b{batch}");
         let p = peer(&python, &idiomatic, "fmp-mnist", batch, &args, threads)?;
         print(&p);
-        ratios.push((label.clone(), "pytorch-idiomatic", fmp.images_per_s / p.images_per_s));
+        ratios.push((
+            label.clone(),
+            "pytorch-idiomatic",
+            fmp.images_per_s / p.images_per_s,
+        ));
         if batch == 32 {
             let p = peer(&python, &course, "fmp-mnist", 32, &args, threads)?;
             print(&p);

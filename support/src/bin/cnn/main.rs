@@ -64,8 +64,16 @@ fn main() {
         Command::Env => env::run(),
         Command::FmpSizes { alpha, layers } => fmp::run(&alpha, layers),
         Command::Train(args) => train::run(args),
-        Command::Eval { run, repeats, device } => eval::run(&run, repeats, device.as_deref()),
-        Command::Resume { run, epochs, device } => train::resume(&run, epochs, device.as_deref()),
+        Command::Eval {
+            run,
+            repeats,
+            device,
+        } => eval::run(&run, repeats, device.as_deref()),
+        Command::Resume {
+            run,
+            epochs,
+            device,
+        } => train::resume(&run, epochs, device.as_deref()),
         Command::Bench(args) => bench::run(args),
     };
     if let Err(err) = result {

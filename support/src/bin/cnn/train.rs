@@ -65,13 +65,19 @@ impl RunSpec {
     pub fn read(run: &str) -> Result<RunSpec> {
         let path = train::checkpoint::existing_run_dir(run)?.join(SPEC);
         let text = std::fs::read_to_string(&path).with_context(|| {
-            format!("cannot read {}; was this run started by `cnn train`?", path.display())
+            format!(
+                "cannot read {}; was this run started by `cnn train`?",
+                path.display()
+            )
         })?;
         serde_json::from_str(&text).with_context(|| format!("{} is not valid", path.display()))
     }
 
     fn write(&self, dir: &Path) -> Result<()> {
-        support::atomic::write(&dir.join(SPEC), serde_json::to_string_pretty(self)?.as_bytes())
+        support::atomic::write(
+            &dir.join(SPEC),
+            serde_json::to_string_pretty(self)?.as_bytes(),
+        )
     }
 
     /// Loads the data set the spec names.
@@ -98,7 +104,11 @@ impl RunSpec {
 
     /// Builds the model for `data` on the device (`--device`, or the best one), moving
     /// FMP models off Apple MPS.
-    pub fn build(&self, device: Option<&str>, data: &Dataset) -> Result<(nn::VarStore, Box<dyn Model>)> {
+    pub fn build(
+        &self,
+        device: Option<&str>,
+        data: &Dataset,
+    ) -> Result<(nn::VarStore, Box<dyn Model>)> {
         let choice: Choice = match device {
             Some(name) => device::device_by_name(name)?,
             None => device::pick_device()?,
@@ -162,8 +172,12 @@ pub fn run(args: TrainArgs) -> Result<()> {
         ..FitConfig::default()
     };
     train::check_fit(model.as_ref(), &data, config.batch_size)?;
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("cannot create {}; set CNN_RUNS_DIR to a writable folder", dir.display()))?;
+    std::fs::create_dir_all(&dir).with_context(|| {
+        format!(
+            "cannot create {}; set CNN_RUNS_DIR to a writable folder",
+            dir.display()
+        )
+    })?;
     spec.write(&dir)?;
     let history = train::fit(model.as_ref(), &vs, &data, &config)?;
     report(&history);
