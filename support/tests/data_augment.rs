@@ -8,7 +8,10 @@ use support::data::{Augment, BatchOpts, Dataset, LoadOpts, load, synthetic};
 use tch::{Device, Kind, Tensor};
 
 fn batch(channels: i64, side: i64) -> Tensor {
-    synthetic::examples(16, channels, side, 10, 3).images.to_kind(Kind::Float) / 255.0
+    synthetic::examples(16, channels, side, 10, 3)
+        .images
+        .to_kind(Kind::Float)
+        / 255.0
 }
 
 fn presets() -> Vec<(Augment, i64, i64)> {
@@ -25,7 +28,10 @@ fn augmentation_keeps_shape_and_range() {
         let x = batch(c, s);
         let y = aug.apply(&x, &mut StdRng::seed_from_u64(1));
         assert_eq!(y.size(), x.size(), "{aug:?}");
-        assert!(y.min().double_value(&[]) >= 0.0 && y.max().double_value(&[]) <= 1.0, "{aug:?}");
+        assert!(
+            y.min().double_value(&[]) >= 0.0 && y.max().double_value(&[]) <= 1.0,
+            "{aug:?}"
+        );
         assert!(!y.equal(&x), "{aug:?} changed nothing");
     }
 }
@@ -61,25 +67,51 @@ fn rotation_by_90_degrees_matches_rot90() {
 
 #[test]
 fn crop_with_padding_shifts_by_whole_pixels() {
-    let aug = Augment { crop_padding: 4, ..Augment::none() };
+    let aug = Augment {
+        crop_padding: 4,
+        ..Augment::none()
+    };
     let x = batch(3, 32);
     let y = aug.apply(&x, &mut StdRng::seed_from_u64(2));
     // A whole-pixel shift with zero fill only moves pixels, so every output value is still
     // a multiple of 1/255; a sub-pixel shift would blend neighbours into other values.
-    let frac = |t: &Tensor| (t * 255.0 - (t * 255.0).round()).abs().max().double_value(&[]);
+    let frac = |t: &Tensor| {
+        (t * 255.0 - (t * 255.0).round())
+            .abs()
+            .max()
+            .double_value(&[])
+    };
     assert!(frac(&y) < 1e-3, "pixels were blended, not shifted");
 }
 
 fn tiny() -> Dataset {
-    load("synthetic-mnist", &LoadOpts { quick: true, ..LoadOpts::default() }).unwrap()
+    load(
+        "synthetic-mnist",
+        &LoadOpts {
+            quick: true,
+            ..LoadOpts::default()
+        },
+    )
+    .unwrap()
 }
 
 #[test]
 fn augmented_batches_keep_labels_and_shapes() {
     let data = tiny();
-    let plain = BatchOpts { shuffle_seed: Some(1), ..BatchOpts::new(&data, 64, Device::Cpu) };
-    let augmented = BatchOpts { augment: Augment::mnist_course(), pad_to: Some(32), ..plain.clone() };
-    for ((x, y), (xa, ya)) in data.train.batches(&plain).zip(data.train.batches(&augmented)) {
+    let plain = BatchOpts {
+        shuffle_seed: Some(1),
+        ..BatchOpts::new(&data, 64, Device::Cpu)
+    };
+    let augmented = BatchOpts {
+        augment: Augment::mnist_course(),
+        pad_to: Some(32),
+        ..plain.clone()
+    };
+    for ((x, y), (xa, ya)) in data
+        .train
+        .batches(&plain)
+        .zip(data.train.batches(&augmented))
+    {
         assert!(y.equal(&ya), "labels follow their images");
         assert_eq!(xa.size()[1..], [1, 32, 32]);
         assert_eq!(x.size()[0], xa.size()[0]);
@@ -97,16 +129,39 @@ fn quick_subset_is_class_balanced() {
 
 #[test]
 fn validation_split_is_disjoint_balanced_and_complete() {
-    let data = load("synthetic-cifar10", &LoadOpts { quick: false, ..LoadOpts::default() }).unwrap();
+    let data = load(
+        "synthetic-cifar10",
+        &LoadOpts {
+            quick: false,
+            ..LoadOpts::default()
+        },
+    )
+    .unwrap();
     let n = data.train.len();
     let first = data.train.images.get(0).copy();
     let split = data.split_validation(1000, 3).unwrap();
     let val = split.validation.as_ref().unwrap();
     assert_eq!(split.train.len() + val.len(), n);
-    assert!(val.class_counts(10).iter().all(|&c| c == 100), "{:?}", val.class_counts(10));
-    let in_train = split.train.images.eq_tensor(&first.unsqueeze(0)).all_dims(&[1i64, 2, 3][..], false).any();
-    let in_val = val.images.eq_tensor(&first.unsqueeze(0)).all_dims(&[1i64, 2, 3][..], false).any();
-    assert!(bool::try_from(in_train.logical_xor(&in_val)).unwrap(), "each image in exactly one part");
+    assert!(
+        val.class_counts(10).iter().all(|&c| c == 100),
+        "{:?}",
+        val.class_counts(10)
+    );
+    let in_train = split
+        .train
+        .images
+        .eq_tensor(&first.unsqueeze(0))
+        .all_dims(&[1i64, 2, 3][..], false)
+        .any();
+    let in_val = val
+        .images
+        .eq_tensor(&first.unsqueeze(0))
+        .all_dims(&[1i64, 2, 3][..], false)
+        .any();
+    assert!(
+        bool::try_from(in_train.logical_xor(&in_val)).unwrap(),
+        "each image in exactly one part"
+    );
 }
 
 #[test]

@@ -33,11 +33,16 @@ fn serve(replies: Vec<Reply>) -> String {
             let _ = match replies.iter().find(|r| path == format!("/{}", r.path)) {
                 Some(r) => stream
                     .write_all(
-                        format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", r.declared)
-                            .as_bytes(),
+                        format!(
+                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                            r.declared
+                        )
+                        .as_bytes(),
                     )
                     .and_then(|()| stream.write_all(&r.body)),
-                None => stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+                None => stream.write_all(
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                ),
             };
         }
     });
@@ -62,44 +67,85 @@ fn files_in(dir: &std::path::Path) -> Vec<String> {
 #[test]
 fn good_download_lands_with_its_content() {
     let body = payload();
-    let base = serve(vec![Reply { path: "f.gz", declared: body.len(), body: body.clone() }]);
+    let base = serve(vec![Reply {
+        path: "f.gz",
+        declared: body.len(),
+        body: body.clone(),
+    }]);
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("f.gz");
     fetch(&[format!("{base}f.gz")], &dest, &md5_hex(&body)).unwrap();
     assert_eq!(std::fs::read(&dest).unwrap(), body);
-    assert_eq!(files_in(dir.path()), vec!["f.gz".to_string()], "no temp file left");
+    assert_eq!(
+        files_in(dir.path()),
+        vec!["f.gz".to_string()],
+        "no temp file left"
+    );
 }
 
 #[test]
 fn wrong_checksum_fails_and_leaves_nothing() {
     let body = payload();
-    let base = serve(vec![Reply { path: "f.gz", declared: body.len(), body }]);
+    let base = serve(vec![Reply {
+        path: "f.gz",
+        declared: body.len(),
+        body,
+    }]);
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("f.gz");
-    let err = fetch(&[format!("{base}f.gz")], &dest, "00000000000000000000000000000000").unwrap_err();
+    let err = fetch(
+        &[format!("{base}f.gz")],
+        &dest,
+        "00000000000000000000000000000000",
+    )
+    .unwrap_err();
     assert!(format!("{err:#}").contains("checksum mismatch"), "{err:#}");
-    assert!(files_in(dir.path()).is_empty(), "left {:?}", files_in(dir.path()));
+    assert!(
+        files_in(dir.path()).is_empty(),
+        "left {:?}",
+        files_in(dir.path())
+    );
 }
 
 #[test]
 fn server_dying_mid_file_leaves_nothing() {
     let body = payload();
     let half = body[..body.len() / 2].to_vec();
-    let base = serve(vec![Reply { path: "f.gz", declared: body.len(), body: half }]);
+    let base = serve(vec![Reply {
+        path: "f.gz",
+        declared: body.len(),
+        body: half,
+    }]);
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("f.gz");
     let err = fetch(&[format!("{base}f.gz")], &dest, &md5_hex(&body)).unwrap_err();
-    assert!(format!("{err:#}").contains("could not download f.gz"), "{err:#}");
-    assert!(files_in(dir.path()).is_empty(), "left {:?}", files_in(dir.path()));
+    assert!(
+        format!("{err:#}").contains("could not download f.gz"),
+        "{err:#}"
+    );
+    assert!(
+        files_in(dir.path()).is_empty(),
+        "left {:?}",
+        files_in(dir.path())
+    );
 }
 
 #[test]
 fn failing_mirror_falls_through_to_the_next() {
     let body = payload();
     let broken = serve(vec![]);
-    let good = serve(vec![Reply { path: "f.gz", declared: body.len(), body: body.clone() }]);
+    let good = serve(vec![Reply {
+        path: "f.gz",
+        declared: body.len(),
+        body: body.clone(),
+    }]);
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("f.gz");
-    fetch(&[format!("{broken}f.gz"), format!("{good}f.gz")], &dest, &md5_hex(&body)).unwrap();
+    fetch(
+        &[format!("{broken}f.gz"), format!("{good}f.gz")],
+        &dest,
+        &md5_hex(&body),
+    )
+    .unwrap();
     assert_eq!(std::fs::read(&dest).unwrap(), body);
 }

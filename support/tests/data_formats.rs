@@ -18,10 +18,19 @@ fn idx_round_trip(spelling: Spelling, gz: bool) {
     let train = synthetic::examples(50, 1, 28, 10, 1);
     let test = synthetic::examples(20, 1, 28, 10, 2);
     synthetic::write_idx(dir.path(), &train, &test, spelling, gz).unwrap();
-    assert!(mnist::present_in(dir.path()), "the reader finds the written files");
+    assert!(
+        mnist::present_in(dir.path()),
+        "the reader finds the written files"
+    );
     let (train2, test2) = mnist::read_dir(dir.path()).unwrap();
-    assert!(same(&train2, &train), "train round trip ({spelling:?}, gz={gz})");
-    assert!(same(&test2, &test), "test round trip ({spelling:?}, gz={gz})");
+    assert!(
+        same(&train2, &train),
+        "train round trip ({spelling:?}, gz={gz})"
+    );
+    assert!(
+        same(&test2, &test),
+        "test round trip ({spelling:?}, gz={gz})"
+    );
 }
 
 #[test]
@@ -63,8 +72,18 @@ fn cifar_archive_round_trips_and_unpacks_into_the_folder() {
     assert!(cifar::present_in(dir.path()));
     let (train2, test2) = cifar::read_dir(dir.path()).unwrap();
     assert!(same(&train2, &train) && same(&test2, &test));
-    assert!(dir.path().join(cifar::FOLDER).join("test_batch.bin").is_file());
-    assert!(!dir.path().join(cifar::FOLDER).join("batches.meta.txt").exists());
+    assert!(
+        dir.path()
+            .join(cifar::FOLDER)
+            .join("test_batch.bin")
+            .is_file()
+    );
+    assert!(
+        !dir.path()
+            .join(cifar::FOLDER)
+            .join("batches.meta.txt")
+            .exists()
+    );
 }
 
 #[test]
@@ -100,11 +119,24 @@ fn cifar10_statistics_are_per_channel() {
 fn synthetic_classes_are_learnable_by_nearest_class_mean() {
     let train = synthetic::examples(500, 1, 28, 10, 9);
     let test = synthetic::examples(200, 1, 28, 10, 10);
-    let flat = |e: &Examples| e.images.to_kind(tch::Kind::Float).view([e.len() as i64, -1]);
+    let flat = |e: &Examples| {
+        e.images
+            .to_kind(tch::Kind::Float)
+            .view([e.len() as i64, -1])
+    };
     let (x, xt) = (flat(&train), flat(&test));
     let one_hot = train.labels.one_hot(10).to_kind(tch::Kind::Float);
-    let means = one_hot.tr().matmul(&x) / one_hot.sum_dim_intlist(&[0i64][..], false, tch::Kind::Float).unsqueeze(1);
+    let means = one_hot.tr().matmul(&x)
+        / one_hot
+            .sum_dim_intlist(&[0i64][..], false, tch::Kind::Float)
+            .unsqueeze(1);
     let guess = Tensor::cdist(&xt, &means, 2.0, None).argmin(1, false);
-    let accuracy = guess.eq_tensor(&test.labels).to_kind(tch::Kind::Float).mean(tch::Kind::Float);
-    assert!(f64::try_from(accuracy).unwrap() > 0.5, "far above the 10 % of chance");
+    let accuracy = guess
+        .eq_tensor(&test.labels)
+        .to_kind(tch::Kind::Float)
+        .mean(tch::Kind::Float);
+    assert!(
+        f64::try_from(accuracy).unwrap() > 0.5,
+        "far above the 10 % of chance"
+    );
 }

@@ -49,7 +49,7 @@ pub fn parse_batch(bytes: &[u8], path: &Path) -> Result<Examples> {
             path.display()
         );
     }
-    if bytes.len() % RECORD != 0 {
+    if !bytes.len().is_multiple_of(RECORD) {
         bail!(
             "{} has {} bytes, not a whole number of {RECORD}-byte CIFAR-10 records \
              ({} records and {} bytes left over); it is truncated or not a CIFAR-10 \

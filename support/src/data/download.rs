@@ -16,7 +16,9 @@ use std::time::Duration;
 /// One file to fetch and its published MD5 checksum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Remote {
+    /// The file name, the same on every mirror.
     pub file: &'static str,
+    /// The published MD5 of the file as downloaded (lower-case hex).
     pub md5: &'static str,
 }
 

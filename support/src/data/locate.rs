@@ -17,7 +17,9 @@ pub const SYSTEM_DIR: &str = "/usr/share/datasets";
 /// One place to look, with the reason it is on the list (for messages).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Place {
+    /// The folder that should hold the data set's files.
     pub dir: PathBuf,
+    /// Why it is searched (`$CNN_DATA_DIR`, `the repository`, ...), for messages.
     pub why: String,
 }
 
@@ -112,7 +114,7 @@ pub fn find_or_download(
             Err(e) => format!("{e:#}"),
         }
     } else {
-        "downloading was switched off".to_string()
+        "downloading was switched off (set `LoadOpts { download: true, .. }`, or pass --download to `cnn data check`)".to_string()
     };
     let searched: Vec<String> = places(source, explicit)
         .iter()

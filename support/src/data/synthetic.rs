@@ -136,7 +136,9 @@ pub fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
 /// (`train-images.idx3-ubyte`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Spelling {
+    /// `train-images-idx3-ubyte`, as published.
     Dashed,
+    /// `train-images.idx3-ubyte`, as some unpackers write it.
     Dotted,
 }
 

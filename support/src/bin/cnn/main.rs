@@ -4,6 +4,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod data;
 mod env;
 mod eval;
 mod fmp;
@@ -56,6 +57,11 @@ enum Command {
     },
     /// Training speed against PyTorch peers on Fashion-MNIST (CPU).
     Bench(bench::BenchArgs),
+    /// Check the data sets: where they are, counts, class histogram, pixel statistics.
+    Data {
+        #[command(subcommand)]
+        command: data::DataCommand,
+    },
 }
 
 fn main() {
@@ -75,6 +81,7 @@ fn main() {
             device,
         } => train::resume(&run, epochs, device.as_deref()),
         Command::Bench(args) => bench::run(args),
+        Command::Data { command } => data::run(command),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");
