@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 
 mod env;
 mod fmp;
+mod summary;
 
 #[derive(Parser)]
 #[command(
@@ -30,6 +31,18 @@ enum Command {
         #[arg(long)]
         layers: usize,
     },
+    /// Print a model's layers with their output shapes and parameter counts.
+    Summary {
+        /// One of: fcnn, lenet5-classic, lenet5-modern, fmp-mnist, fmp-cifar10,
+        /// fmp-cifar10-large, fmp-tiny.
+        model: String,
+        /// Input channels (default: 3 for the CIFAR-10 models, 1 for the MNIST ones).
+        #[arg(long)]
+        channels: Option<i64>,
+        /// Number of classes.
+        #[arg(long, default_value_t = 10)]
+        classes: i64,
+    },
 }
 
 fn main() {
@@ -37,6 +50,11 @@ fn main() {
     let result: Result<()> = match cli.command {
         Command::Env => env::run(),
         Command::FmpSizes { alpha, layers } => fmp::run(&alpha, layers),
+        Command::Summary {
+            model,
+            channels,
+            classes,
+        } => summary::run(&model, channels, classes),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");
