@@ -9,6 +9,7 @@ mod env;
 mod eval;
 mod fmp;
 mod train;
+mod summary;
 
 #[derive(Parser)]
 #[command(
@@ -62,6 +63,18 @@ enum Command {
         #[command(subcommand)]
         command: data::DataCommand,
     },
+    /// Print a model's layers with their output shapes and parameter counts.
+    Summary {
+        /// One of: fcnn, lenet5-classic, lenet5-modern, fmp-mnist, fmp-cifar10,
+        /// fmp-cifar10-large, fmp-tiny.
+        model: String,
+        /// Input channels (default: 3 for the CIFAR-10 models, 1 for the MNIST ones).
+        #[arg(long)]
+        channels: Option<i64>,
+        /// Number of classes.
+        #[arg(long, default_value_t = 10)]
+        classes: i64,
+    },
 }
 
 fn main() {
@@ -82,6 +95,11 @@ fn main() {
         } => train::resume(&run, epochs, device.as_deref()),
         Command::Bench(args) => bench::run(args),
         Command::Data { command } => data::run(command),
+        Command::Summary {
+            model,
+            channels,
+            classes,
+        } => summary::run(&model, channels, classes),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");
