@@ -2,6 +2,7 @@
 #![allow(dead_code)] // each test file uses a different part of these helpers
 
 use support::data::{Dataset, Examples};
+use support::models::layers::{self, Expects, Layer};
 use support::models::Model;
 use tch::nn::{self, Module, ModuleT};
 use tch::{Kind, Tensor};
@@ -96,10 +97,8 @@ impl Tiny {
 }
 
 impl ModuleT for Tiny {
-    fn forward_t(&self, xs: &Tensor, _train: bool) -> Tensor {
-        let x = xs.flatten(1, -1);
-        let x = if self.noisy { x.dropout(0.5, true) } else { x };
-        self.fc.forward(&x)
+    fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+        layers::run(&self.layers(), xs, train)
     }
 }
 
@@ -109,6 +108,19 @@ impl Model for Tiny {
     }
     fn random_at_test_time(&self) -> bool {
         self.noisy
+    }
+    fn layers(&self) -> Vec<Layer<'_>> {
+        let params = vec![&self.fc.ws];
+        vec![Layer::new(
+            "flatten + linear",
+            Expects::exactly(self.channels, self.side),
+            params,
+            move |x, _| {
+                let x = x.flatten(1, -1);
+                let x = if self.noisy { x.dropout(0.5, true) } else { x };
+                self.fc.forward(&x)
+            },
+        )]
     }
 }
 
