@@ -38,8 +38,8 @@ struct Measure {
 }
 
 /// Seconds per time-boxed run in quick mode, and test images scored.
-const QUICK_SECONDS: f64 = 12.0;
-const QUICK_TEST: i64 = 2000;
+const QUICK_SECONDS: f64 = 10.0;
+const QUICK_TEST: i64 = 1000;
 
 /// Peak resident memory of this process (VmHWM), in MiB.
 fn peak_rss_mb() -> f64 {
