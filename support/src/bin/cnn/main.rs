@@ -8,8 +8,8 @@ mod data;
 mod env;
 mod eval;
 mod fmp;
-mod train;
 mod summary;
+mod train;
 
 #[derive(Parser)]
 #[command(
