@@ -105,43 +105,62 @@ fn thread_count() -> Result<i32> {
 pub fn pick_device() -> Result<Choice> {
     let threads = thread_count()?;
     tch::set_num_threads(threads);
-    let (device, reason) = match std::env::var("CNN_DEVICE").ok().as_deref().map(str::trim) {
+    match std::env::var("CNN_DEVICE").ok().as_deref().map(str::trim) {
         None | Some("") => {
-            if cuda_available() {
-                (Device::Cuda(0), "a CUDA GPU is available".to_string())
+            let (device, reason) = if cuda_available() {
+                (Device::Cuda(0), "a CUDA GPU is available")
             } else if mps_available() {
-                (Device::Mps, "Apple MPS is available, no CUDA".to_string())
+                (Device::Mps, "Apple MPS is available, no CUDA")
             } else {
-                (Device::Cpu, "no CUDA GPU or Apple MPS found".to_string())
-            }
+                (Device::Cpu, "no CUDA GPU or Apple MPS found")
+            };
+            Ok(Choice {
+                device,
+                reason: reason.into(),
+                threads,
+            })
         }
-        Some("cpu") => (Device::Cpu, "CNN_DEVICE=cpu".to_string()),
-        Some("cuda") => {
+        Some(name) => named_device(name, &format!("CNN_DEVICE={name}"), threads),
+    }
+}
+
+/// The device called `name` (`cpu`, `cuda`, `mps`), as `cnn train --device` asks, with
+/// an error if this machine lacks it. Sets the thread count like [`pick_device`].
+pub fn device_by_name(name: &str) -> Result<Choice> {
+    let threads = thread_count()?;
+    tch::set_num_threads(threads);
+    named_device(name.trim(), &format!("asked for {name}"), threads)
+}
+
+fn named_device(name: &str, reason: &str, threads: i32) -> Result<Choice> {
+    let device = match name {
+        "cpu" => Device::Cpu,
+        "cuda" => {
             if !cuda_available() {
                 bail!(
-                    "CNN_DEVICE=cuda, but libtorch sees no CUDA GPU. Check `nvidia-smi`, \
-                     or unset CNN_DEVICE to fall back to the CPU."
+                    "{reason}, but libtorch sees no CUDA GPU. Check `nvidia-smi`, \
+                     or ask for cpu (or unset CNN_DEVICE) to use the CPU."
                 );
             }
-            (Device::Cuda(0), "CNN_DEVICE=cuda".to_string())
+            Device::Cuda(0)
         }
-        Some("mps") => {
+        "mps" => {
             if !mps_available() {
                 bail!(
-                    "CNN_DEVICE=mps, but Apple MPS is not available here (it needs an Apple \
-                     Silicon Mac). Unset CNN_DEVICE to use what this machine has."
+                    "{reason}, but Apple MPS is not available here (it needs an Apple \
+                     Silicon Mac). Ask for cpu, or unset CNN_DEVICE to use what this machine has."
                 );
             }
-            (Device::Mps, "CNN_DEVICE=mps".to_string())
+            Device::Mps
         }
-        Some(other) => bail!(
-            "CNN_DEVICE={other:?} is not a device this course knows; use cpu, cuda or mps, \
-             or unset it to choose automatically"
+        other => bail!(
+            "{other:?} is not a device this course knows; use cpu, cuda or mps \
+             (or unset CNN_DEVICE to choose automatically)"
         ),
     };
     Ok(Choice {
         device,
-        reason,
+        reason: reason.into(),
         threads,
     })
 }

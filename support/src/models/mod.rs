@@ -2,10 +2,25 @@
 //! connected baseline (`fcnn.rs`), and `summary.rs`, the per-layer parameter table.
 //!
 //! Every model implements [`Model`], which is what training, evaluation and the CLI need
-//! beyond `ModuleT`: the input it expects, its loss, and whether it is random at test time.
+//! beyond `ModuleT`: the input it expects, its loss, whether it is random at test time, and
+//! its list of named layers (`layers.rs`), from which the forward pass, the parameter table
+//! and the debug pass are all run. [`build`] makes any model from its name.
 
+pub mod fcnn;
+pub mod fmp_net;
+pub mod layers;
+pub mod lenet;
+pub mod summary;
+
+pub use fcnn::{Fcnn, FcnnConfig};
+pub use fmp_net::{FmpConfig, FmpNet, GRAHAM_LEAKY_SLOPE};
+pub use layers::{Expects, Layer};
+pub use lenet::{LeNet5, LeNet5Config, LeNetVariant};
+pub use summary::{debug_forward, summary};
+
+use anyhow::{Result, bail};
 use tch::Tensor;
-use tch::nn::ModuleT;
+use tch::nn::{self, ModuleT};
 
 /// The model names used everywhere: CLI, notebooks, run folders.
 pub const MODEL_NAMES: [&str; 7] = [
@@ -40,5 +55,65 @@ pub trait Model: ModuleT {
     /// so that averaging repeated passes is worth the time.
     fn random_at_test_time(&self) -> bool {
         false
+    }
+
+    /// The model as named layers in forward order; `forward_t` runs exactly these.
+    fn layers(&self) -> Vec<Layer<'_>>;
+}
+
+/// Builds the model called `name` (one of [`MODEL_NAMES`]) under `vs` for data with
+/// `in_channels` channels and `classes` classes.
+///
+/// Each name is a preset architecture; the channels and classes always come from the
+/// data, so `fmp-cifar10` on MNIST is the CIFAR-10 architecture with a 1-channel first
+/// layer (and MNIST padded to 94x94). The only refusal: `lenet5-classic` with more than
+/// 10 classes, since its RBF output has ten digit bitmaps.
+pub fn build(name: &str, vs: &nn::Path, in_channels: i64, classes: i64) -> Result<Box<dyn Model>> {
+    let fmp = |config: FmpConfig| -> Result<Box<dyn Model>> {
+        let config = FmpConfig {
+            in_channels,
+            classes,
+            ..config
+        };
+        Ok(Box::new(FmpNet::new(vs, config)?))
+    };
+    let lenet = |config: LeNet5Config| -> Result<Box<dyn Model>> {
+        let config = LeNet5Config {
+            in_channels,
+            classes,
+            ..config
+        };
+        Ok(Box::new(LeNet5::new(vs, config)?))
+    };
+    match name {
+        "fcnn" => {
+            let config = FcnnConfig {
+                in_channels,
+                classes,
+                ..FcnnConfig::cifar10()
+            };
+            Ok(Box::new(Fcnn::new(vs, config)?))
+        }
+        "lenet5-classic" => lenet(LeNet5Config::classic()),
+        "lenet5-modern" => lenet(LeNet5Config::modern()),
+        "fmp-mnist" => fmp(FmpConfig::mnist_paper()),
+        "fmp-cifar10" => fmp(FmpConfig::cifar10_course()),
+        "fmp-cifar10-large" => fmp(FmpConfig::cifar10_large()),
+        "fmp-tiny" => fmp(FmpConfig::tiny()),
+        other => bail!(
+            "unknown model {other:?}; the models are: {}",
+            MODEL_NAMES.join(", ")
+        ),
+    }
+}
+
+/// The channels a named model's preset is designed for: 3 for the CIFAR-10 models
+/// (`fcnn`, `fmp-cifar10`, `fmp-cifar10-large`), 1 for the MNIST ones; `None` for an
+/// unknown name. Lets the CLI show a model without a data set.
+pub fn default_in_channels(name: &str) -> Option<i64> {
+    match name {
+        "fcnn" | "fmp-cifar10" | "fmp-cifar10-large" => Some(3),
+        n if MODEL_NAMES.contains(&n) => Some(1),
+        _ => None,
     }
 }

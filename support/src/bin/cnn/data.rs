@@ -62,7 +62,13 @@ fn write_synthetic(name: &str, out: &std::path::Path, train: usize, test: usize)
     if Source::from_name(name)? == Source::Cifar10 {
         synthetic::write_cifar_bin(out, &data.train, &data.test)?;
     } else {
-        synthetic::write_idx(out, &data.train, &data.test, synthetic::Spelling::Dashed, true)?;
+        synthetic::write_idx(
+            out,
+            &data.train,
+            &data.test,
+            synthetic::Spelling::Dashed,
+            true,
+        )?;
     }
     println!(
         "wrote a synthetic {name} ({train} train, {test} test images) to {}",

@@ -3,8 +3,13 @@
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod data;
 mod env;
+mod eval;
+mod fmp;
+mod summary;
+mod train;
 
 #[derive(Parser)]
 #[command(
@@ -21,10 +26,54 @@ struct Cli {
 enum Command {
     /// Print the libtorch version, the chosen device, CUDA and MPS availability, threads.
     Env,
+    /// Print an FMP net's sizes, computed backwards from the 2x2 its head needs.
+    FmpSizes {
+        /// Pooling ratio in (1, 2]: a number, `sqrt2`, or a power like `2^(1/3)`.
+        #[arg(long)]
+        alpha: String,
+        /// Number of (C2 - FMP) blocks (MNIST: 6, CIFAR: 12).
+        #[arg(long)]
+        layers: usize,
+    },
+    /// Train a model on a data set; artifacts go to runs/<run-name>/.
+    Train(train::TrainArgs),
+    /// Evaluate a run's checkpoint on the test set (and repeated passes).
+    Eval {
+        /// The run's name under runs/, or its folder.
+        run: String,
+        /// Average up to this many test-time passes (FMP nets differ pass to pass).
+        #[arg(long, default_value_t = 1)]
+        repeats: usize,
+        #[arg(long)]
+        device: Option<String>,
+    },
+    /// Continue a run from its last checkpoint.
+    Resume {
+        run: String,
+        /// New total number of epochs (default: the run's own).
+        #[arg(long)]
+        epochs: Option<usize>,
+        #[arg(long)]
+        device: Option<String>,
+    },
+    /// Training speed against PyTorch peers on Fashion-MNIST (CPU).
+    Bench(bench::BenchArgs),
     /// Check the data sets: where they are, counts, class histogram, pixel statistics.
     Data {
         #[command(subcommand)]
         command: data::DataCommand,
+    },
+    /// Print a model's layers with their output shapes and parameter counts.
+    Summary {
+        /// One of: fcnn, lenet5-classic, lenet5-modern, fmp-mnist, fmp-cifar10,
+        /// fmp-cifar10-large, fmp-tiny.
+        model: String,
+        /// Input channels (default: 3 for the CIFAR-10 models, 1 for the MNIST ones).
+        #[arg(long)]
+        channels: Option<i64>,
+        /// Number of classes.
+        #[arg(long, default_value_t = 10)]
+        classes: i64,
     },
 }
 
@@ -39,7 +88,25 @@ fn main() {
     let cli = Cli::parse();
     let result: Result<()> = match cli.command {
         Command::Env => env::run(),
+        Command::FmpSizes { alpha, layers } => fmp::run(&alpha, layers),
+        Command::Train(args) => train::run(args),
+        Command::Eval {
+            run,
+            repeats,
+            device,
+        } => eval::run(&run, repeats, device.as_deref()),
+        Command::Resume {
+            run,
+            epochs,
+            device,
+        } => train::resume(&run, epochs, device.as_deref()),
+        Command::Bench(args) => bench::run(args),
         Command::Data { command } => data::run(command),
+        Command::Summary {
+            model,
+            channels,
+            classes,
+        } => summary::run(&model, channels, classes),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

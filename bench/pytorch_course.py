@@ -1,0 +1,84 @@
+"""The course-style PyTorch peer: a Dataset of PIL-like uint8 images with per-sample
+transforms written as torchvision's (RandomRotation(10), ToTensor, Normalize, Pad), and
+a DataLoader with one worker per core, batch 32. Prints one JSON line."""
+
+import math
+import os
+import random
+
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, Dataset
+
+import common
+
+
+class RandomRotation:
+    """torchvision.transforms.RandomRotation on a [C, H, W] tensor: one angle per image."""
+
+    def __init__(self, degrees):
+        self.degrees = degrees
+
+    def __call__(self, img):
+        a = math.radians(random.uniform(-self.degrees, self.degrees))
+        theta = torch.tensor([[math.cos(a), -math.sin(a), 0.0],
+                              [math.sin(a), math.cos(a), 0.0]]).unsqueeze(0)
+        grid = F.affine_grid(theta, [1, *img.shape], align_corners=False)
+        return F.grid_sample(img.unsqueeze(0), grid, align_corners=False).squeeze(0)
+
+
+class ToTensor:
+    def __call__(self, img):
+        return torch.from_numpy(img.copy()).float().div(255).unsqueeze(0)
+
+
+class Normalize:
+    def __init__(self, mean, std):
+        self.mean, self.std = mean, std
+
+    def __call__(self, img):
+        return (img - self.mean) / self.std
+
+
+class Pad:
+    def __init__(self, side):
+        self.side = side
+
+    def __call__(self, img):
+        return common.pad_to(img, self.side)
+
+
+class Compose:
+    def __init__(self, steps):
+        self.steps = steps
+
+    def __call__(self, img):
+        for s in self.steps:
+            img = s(img)
+        return img
+
+
+class FashionMnist(Dataset):
+    def __init__(self, images, labels, transform):
+        self.images, self.labels, self.transform = images, labels, transform
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, i):
+        return self.transform(self.images[i]), int(self.labels[i])
+
+
+if __name__ == "__main__":
+    args = common.parse_args(__doc__)
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    x, y, tx, ty = common.load(args.data)
+    model, side = common.build(args)
+    transform = Compose([ToTensor(), RandomRotation(10), Normalize(common.MEAN, common.STD),
+                         Pad(side)])
+    loader = DataLoader(FashionMnist(x, y, transform), batch_size=args.batch_size,
+                        shuffle=True, num_workers=os.cpu_count() or 1)
+    speed = common.train(model, loader, args.seconds, args.lr)
+    acc = common.test_accuracy(model, tx, ty, side, args.test_limit)
+    common.report("pytorch-course", speed, acc)

@@ -1,0 +1,213 @@
+//! The fractional max-pooling layer.
+//!
+//! Graham's four variants are separable: a max over each column interval, then over each
+//! row interval. Along an axis with regions of width at most `w`, region `i`'s max is
+//! `max_k x[min(first_i + k, last_i)]` for `k < w`: at most three `index_select`s and two
+//! elementwise maxima of output size, all whole-tensor libtorch ops, so autograd sends the
+//! gradient to the max positions only. One `u` (or shuffle) per axis per call is shared by
+//! all images and channels, as in Graham's code.
+
+use super::regions::{Interval, Regions, check_sizes};
+use anyhow::{Result, bail, ensure};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use tch::nn::ModuleT;
+use tch::{Device, Kind, Tensor};
+
+/// How the layer chooses its regions on each call.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Draw {
+    /// New regions on every call, in training and evaluation (the paper's choice); drawn
+    /// from libtorch's generator, so `tch::manual_seed` makes a run repeatable.
+    Fresh,
+    /// The same regions on every call, drawn from this seed.
+    Seed(u64),
+    /// Pseudorandom regions (or libtorch's op) with these offsets `u` in [0, 1).
+    Fixed { rows: f64, cols: f64 },
+}
+
+/// Fractional max-pooling of a `[N, C, H, W]` (or `[C, H, W]`) tensor to `out x out`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fmp {
+    out: i64,
+    regions: Regions,
+    draw: Draw,
+}
+
+impl Fmp {
+    /// Pools to `out x out` with the given regions, drawing new ones on every call.
+    pub fn new(out: i64, regions: Regions) -> Fmp {
+        Fmp {
+            out,
+            regions,
+            draw: Draw::Fresh,
+        }
+    }
+
+    /// The same layer with the same regions on every call, drawn from `seed`.
+    pub fn with_seed(self, seed: u64) -> Fmp {
+        Fmp {
+            draw: Draw::Seed(seed),
+            ..self
+        }
+    }
+
+    /// The same layer with fixed offsets `u` for rows and columns. Random variants are a
+    /// shuffle, not a function of `u`, so they are an error; use [`Fmp::with_seed`].
+    pub fn with_u(self, rows: f64, cols: f64) -> Result<Fmp> {
+        ensure!(
+            !self.regions.is_random(),
+            "{} regions are a random shuffle, not a function of u; use with_seed to fix them",
+            self.regions
+        );
+        for u in [rows, cols] {
+            ensure!(
+                (0.0..1.0).contains(&u),
+                "the pseudorandom offset u = {u} must lie in [0, 1)"
+            );
+        }
+        Ok(Fmp {
+            draw: Draw::Fixed { rows, cols },
+            ..self
+        })
+    }
+
+    /// The output side.
+    pub fn out(&self) -> i64 {
+        self.out
+    }
+
+    /// The region variant.
+    pub fn regions(&self) -> Regions {
+        self.regions
+    }
+
+    /// How regions are chosen on each call.
+    pub fn draw(&self) -> Draw {
+        self.draw
+    }
+
+    /// True when two calls on the same input can differ, so that averaging repeated test
+    /// passes is worth it.
+    pub fn is_random(&self) -> bool {
+        self.draw == Draw::Fresh
+    }
+
+    /// Pools `x`, first checking its shape and sizes, so an impossible pooling is a clear
+    /// error before any compute.
+    pub fn try_forward(&self, x: &Tensor) -> Result<Tensor> {
+        let size = x.size();
+        ensure!(
+            size.len() == 3 || size.len() == 4,
+            "FMP expects a [N, C, H, W] or [C, H, W] tensor, got shape {size:?}"
+        );
+        ensure!(
+            x.is_floating_point(),
+            "FMP needs a floating-point tensor, got {:?}; convert with to_kind(Kind::Float)",
+            x.kind()
+        );
+        let (h, w) = (size[size.len() - 2], size[size.len() - 1]);
+        for (axis, n_in) in [("rows", h), ("columns", w)] {
+            check_sizes(n_in, self.out).map_err(|e| {
+                e.context(format!(
+                    "FMP to {0}x{0} cannot pool a {h}x{w} input along its {axis}",
+                    self.out
+                ))
+            })?;
+        }
+        if self.regions == Regions::Native {
+            return self.native(x);
+        }
+        let (rows, cols) = self.intervals(h, w)?;
+        let d = size.len() as i64;
+        Ok(pool_axis(&pool_axis(x, d - 1, &cols), d - 2, &rows))
+    }
+
+    /// The row and column regions for an `h x w` input: the ones every call uses when
+    /// seeded or fixed, a fresh draw otherwise. libtorch's op draws its own per image and
+    /// channel, so for it only fixed offsets have regions to show.
+    pub fn intervals(&self, h: i64, w: i64) -> Result<(Vec<Interval>, Vec<Interval>)> {
+        let both = |rng: &mut StdRng| -> Result<(Vec<Interval>, Vec<Interval>)> {
+            let rows = self.regions.draw_intervals(h, self.out, rng)?;
+            Ok((rows, self.regions.draw_intervals(w, self.out, rng)?))
+        };
+        match (self.draw, self.regions) {
+            (Draw::Fixed { rows, cols }, r) => Ok((
+                r.intervals_for_u(h, self.out, rows)?,
+                r.intervals_for_u(w, self.out, cols)?,
+            )),
+            (_, Regions::Native) => bail!(
+                "libtorch's fractional_max_pool2d draws its windows per image and channel; \
+                 fix them with with_u to see them"
+            ),
+            (Draw::Seed(seed), _) => both(&mut StdRng::seed_from_u64(seed)),
+            (Draw::Fresh, _) => both(&mut StdRng::seed_from_u64(torch_seed())),
+        }
+    }
+
+    /// libtorch's op; its samples are `[N, C, 2]`, index 0 for columns and 1 for rows.
+    fn native(&self, x: &Tensor) -> Result<Tensor> {
+        let size = x.size();
+        let (n, c) = if size.len() == 4 {
+            (size[0], size[1])
+        } else {
+            (1, size[0])
+        };
+        let opts = (x.kind(), x.device());
+        let samples = match self.draw {
+            Draw::Fresh => Tensor::rand([n, c, 2], opts),
+            Draw::Seed(seed) => {
+                let mut rng = StdRng::seed_from_u64(seed);
+                let u: Vec<f64> = (0..n * c * 2).map(|_| rng.random::<f64>()).collect();
+                Tensor::from_slice(&u)
+                    .view([n, c, 2])
+                    .to_kind(x.kind())
+                    .to_device(x.device())
+            }
+            Draw::Fixed { rows, cols } => Tensor::from_slice(&[cols, rows])
+                .to_kind(x.kind())
+                .to_device(x.device())
+                .expand([n, c, 2], false)
+                .contiguous(),
+        };
+        let (values, _indices) =
+            x.f_fractional_max_pool2d([2, 2], [self.out, self.out], &samples)?;
+        Ok(values)
+    }
+}
+
+impl ModuleT for Fmp {
+    /// Pools with new regions in training and in evaluation alike (unless seeded or fixed).
+    ///
+    /// # Panics
+    /// On a shape [`Fmp::try_forward`] rejects, with its message, as libtorch ops do.
+    fn forward_t(&self, xs: &Tensor, _train: bool) -> Tensor {
+        match self.try_forward(xs) {
+            Ok(y) => y,
+            Err(e) => panic!("{e:#}"),
+        }
+    }
+}
+
+/// A seed from libtorch's CPU generator, so `tch::manual_seed` governs fresh draws.
+fn torch_seed() -> u64 {
+    Tensor::randint(i64::MAX, [1], (Kind::Int64, Device::Cpu)).int64_value(&[0]) as u64
+}
+
+/// Max over each interval along `dim`: `out_i = max_k x[min(first_i + k, last_i)]`.
+fn pool_axis(x: &Tensor, dim: i64, intervals: &[Interval]) -> Tensor {
+    let widest = intervals.iter().map(Interval::width).max().unwrap_or(1);
+    let mut out: Option<Tensor> = None;
+    for k in 0..widest {
+        let idx: Vec<i64> = intervals
+            .iter()
+            .map(|iv| (iv.first + k).min(iv.last))
+            .collect();
+        let picked = x.index_select(dim, &Tensor::from_slice(&idx).to_device(x.device()));
+        out = Some(match out {
+            None => picked,
+            Some(o) => o.maximum(&picked),
+        });
+    }
+    out.unwrap_or_else(|| x.shallow_clone())
+}

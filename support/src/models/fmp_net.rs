@@ -1,0 +1,314 @@
+//! Graham's fractional max-pooling network, `(F n C2 - FMP alpha)_L - C2 - C1 - output`.
+//!
+//! Block `n` (n = 1..L) is a 2x2 valid convolution with `F n` filters (linear growth: the
+//! grid shrinks slowly, so the width grows slowly too), optional BatchNorm (the course's
+//! addition, not the paper's), a leaky ReLU, dropout, and fractional max-pooling to the
+//! size [`fmp_sizes`] computed backwards from the head. The head is a 2x2 convolution with
+//! `F (L + 1)` filters taking 2x2 to 1x1 and a 1x1 convolution to the classes: on a 1x1
+//! grid that is exactly a fully connected layer, written as a convolution.
+//!
+//! Parameters: block n has `4 F(n-1) F n + F n` (block 1 reads the image's channels),
+//! C2 `4 L F (L+1) F + (L+1) F`, C1 `(L+1) F classes + classes`, plus `2 F n` per
+//! BatchNorm. For L = 12 that is about `2,912 F^2`: 12 M for F = 64, 74.6 M for F = 160.
+
+use super::Model;
+use super::layers::{self, Expects, Layer, weights_and_bias};
+use crate::data::batches::pad_to;
+use crate::fmp::{Fmp, FmpSizes, Regions, fmp_sizes};
+use anyhow::{Result, ensure};
+use tch::Tensor;
+use tch::nn::{self, ModuleT};
+
+/// Graham's "very leaky" ReLU slope; the course notebooks use 0.2 (the default here).
+pub const GRAHAM_LEAKY_SLOPE: f64 = 1.0 / 3.0;
+
+/// The configuration of an FMP net.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FmpConfig {
+    pub in_channels: i64,
+    pub classes: i64,
+    /// Number of (C2 - FMP) blocks, L.
+    pub layers: usize,
+    /// Growth F: block n has `F n` filters.
+    pub growth: i64,
+    /// Pooling ratio alpha in (1, 2]; sqrt(2) for MNIST, 2^(1/3) for CIFAR.
+    pub alpha: f64,
+    /// Which pooling regions the FMP layers use.
+    pub regions: Regions,
+    /// Dropout rises linearly: block n drops `dropout_max (n-1) / L`, the head's C2 output
+    /// drops `dropout_max` (Graham's MNIST net: 0 .. 0.5; the course's CIFAR net: 0 .. 0.5).
+    pub dropout_max: f64,
+    /// BatchNorm after every convolution but the last (the course's fix for unstable runs).
+    pub batch_norm: bool,
+    /// Negative slope of the leaky ReLU: 0.2 in the course, [`GRAHAM_LEAKY_SLOPE`] in the paper.
+    pub leaky_slope: f64,
+    /// `None`: new pooling regions on every pass, in training and at test time (the paper;
+    /// repeated test passes then form an ensemble). `Some(seed)`: block n always uses the
+    /// regions drawn from `seed + n`, so the net is deterministic.
+    pub regions_seed: Option<u64>,
+}
+
+impl Default for FmpConfig {
+    fn default() -> Self {
+        Self::mnist_paper()
+    }
+}
+
+impl FmpConfig {
+    /// Graham's MNIST net: L = 6, F = 32, alpha = sqrt 2, input 36x36, about 0.5 M
+    /// parameters, with the course's BatchNorm and slope 0.2.
+    pub fn mnist_paper() -> Self {
+        FmpConfig {
+            in_channels: 1,
+            classes: 10,
+            layers: 6,
+            growth: 32,
+            alpha: std::f64::consts::SQRT_2,
+            regions: Regions::PseudorandomOverlapping,
+            dropout_max: 0.5,
+            batch_norm: true,
+            leaky_slope: 0.2,
+            regions_seed: None,
+        }
+    }
+
+    /// The course's CIFAR-10 net: L = 12, F = 64, alpha = 2^(1/3), input 94x94, about 12 M
+    /// parameters. Too slow to train on a CPU.
+    pub fn cifar10_course() -> Self {
+        FmpConfig {
+            in_channels: 3,
+            layers: 12,
+            growth: 64,
+            alpha: 2f64.powf(1.0 / 3.0),
+            ..Self::mnist_paper()
+        }
+    }
+
+    /// The CIFAR-10 net with F = 160 as in the course text (about 74 M parameters).
+    pub fn cifar10_large() -> Self {
+        FmpConfig {
+            growth: 160,
+            ..Self::cifar10_course()
+        }
+    }
+
+    /// A small net for `CNN_QUICK` runs and tests: L = 5, F = 8, alpha = 1.6, input 33x33
+    /// (large enough for MNIST's 28 and CIFAR's 32), about 18 k parameters.
+    pub fn tiny() -> Self {
+        FmpConfig {
+            layers: 5,
+            growth: 8,
+            alpha: 1.6,
+            ..Self::mnist_paper()
+        }
+    }
+
+    /// The sizes this configuration needs: input side and the pooled side of every block.
+    pub fn sizes(&self) -> Result<FmpSizes> {
+        fmp_sizes(self.alpha, self.layers)
+    }
+}
+
+/// One (C2 - FMP) block.
+#[derive(Debug)]
+struct Block {
+    conv: nn::Conv2D,
+    norm: Option<nn::BatchNorm>,
+    dropout: f64,
+    pool: Fmp,
+}
+
+/// Graham's FMP network (see the module docs).
+#[derive(Debug)]
+pub struct FmpNet {
+    config: FmpConfig,
+    sizes: FmpSizes,
+    blocks: Vec<Block>,
+    c2: nn::Conv2D,
+    c2_norm: Option<nn::BatchNorm>,
+    c1: nn::Conv2D,
+}
+
+impl FmpNet {
+    /// Builds the net under `vs` (`block1.conv`, ..., `c2.conv`, `c1`); errors for an
+    /// alpha or layer count [`fmp_sizes`] rejects, or non-positive sizes.
+    pub fn new(vs: &nn::Path, config: FmpConfig) -> Result<Self> {
+        ensure!(
+            config.in_channels > 0 && config.classes > 0 && config.growth > 0,
+            "FmpNet needs positive in_channels, classes and growth, got {}, {}, {}",
+            config.in_channels,
+            config.classes,
+            config.growth
+        );
+        ensure!(
+            (0.0..1.0).contains(&config.dropout_max),
+            "dropout_max = {} must be in [0, 1); the course uses 0.5",
+            config.dropout_max
+        );
+        ensure!(
+            (0.0..=1.0).contains(&config.leaky_slope),
+            "leaky_slope = {} must be in [0, 1]; the course uses 0.2, Graham 1/3",
+            config.leaky_slope
+        );
+        let sizes = config.sizes()?;
+        let norm = |p: nn::Path, c: i64| {
+            config
+                .batch_norm
+                .then(|| nn::batch_norm2d(p / "norm", c, Default::default()))
+        };
+        let layers = config.layers as i64;
+        let mut channels = config.in_channels;
+        let blocks = sizes
+            .pooled
+            .iter()
+            .enumerate()
+            .map(|(i, &pooled)| {
+                let n = i as i64 + 1;
+                let p = vs / format!("block{n}");
+                let filters = config.growth * n;
+                let pool = Fmp::new(pooled, config.regions);
+                let pool = match config.regions_seed {
+                    Some(seed) => pool.with_seed(seed.wrapping_add(n as u64)),
+                    None => pool,
+                };
+                let block = Block {
+                    conv: nn::conv2d(&p / "conv", channels, filters, 2, Default::default()),
+                    norm: norm(p, filters),
+                    dropout: config.dropout_max * (n - 1) as f64 / layers as f64,
+                    pool,
+                };
+                channels = filters;
+                block
+            })
+            .collect();
+        let head = config.growth * (layers + 1);
+        let c2 = nn::conv2d(vs / "c2" / "conv", channels, head, 2, Default::default());
+        let c2_norm = norm(vs / "c2", head);
+        let c1 = nn::conv2d(vs / "c1", head, config.classes, 1, Default::default());
+        Ok(FmpNet {
+            config,
+            sizes,
+            blocks,
+            c2,
+            c2_norm,
+            c1,
+        })
+    }
+
+    /// The configuration it was built from.
+    pub fn config(&self) -> &FmpConfig {
+        &self.config
+    }
+
+    /// The input side and per-block pooled sides.
+    pub fn sizes(&self) -> &FmpSizes {
+        &self.sizes
+    }
+
+    /// Convolution output -> optional BatchNorm -> leaky ReLU -> dropout.
+    fn activate(&self, x: Tensor, norm: Option<&nn::BatchNorm>, p: f64, train: bool) -> Tensor {
+        let x = match norm {
+            Some(bn) => x.apply_t(bn, train),
+            None => x,
+        };
+        leaky_relu(&x, self.config.leaky_slope).dropout(p, train)
+    }
+}
+
+/// The leaky ReLU `max(x, slope x)` (valid for slopes in [0, 1]); libtorch's own
+/// `leaky_relu` in tch has its slope fixed at 0.01.
+fn leaky_relu(x: &Tensor, slope: f64) -> Tensor {
+    x.maximum(&(x * slope))
+}
+
+impl ModuleT for FmpNet {
+    /// Logits `[B, classes]`.
+    fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+        layers::run(&self.layers(), xs, train)
+    }
+}
+
+impl Model for FmpNet {
+    fn input_shape(&self) -> (i64, i64) {
+        (self.config.in_channels, self.sizes.input)
+    }
+
+    /// True unless `regions_seed` fixes the pooling regions.
+    fn random_at_test_time(&self) -> bool {
+        self.config.regions_seed.is_none()
+    }
+
+    fn layers(&self) -> Vec<Layer<'_>> {
+        let (c, input) = self.input_shape();
+        let mut out = vec![Layer::new(
+            format!("pad to {input}x{input}"),
+            Expects::at_most(c, input),
+            vec![],
+            move |x, _| pad_to(x, input),
+        )];
+        let bn = if self.config.batch_norm { " + BN" } else { "" };
+        let mut side = input;
+        let mut channels = c;
+        for (i, block) in self.blocks.iter().enumerate() {
+            let n = i + 1;
+            let filters = block.conv.ws.size()[0];
+            let mut params = weights_and_bias(&block.conv.ws, &block.conv.bs);
+            params.extend(
+                block
+                    .norm
+                    .iter()
+                    .flat_map(|b| b.ws.iter().chain(b.bs.iter())),
+            );
+            out.push(Layer::new(
+                format!(
+                    "block {n} conv 2x2 {channels} -> {filters}{bn} + leaky ReLU + dropout {:.2}",
+                    block.dropout
+                ),
+                Expects::exactly(channels, side),
+                params,
+                move |x, train| {
+                    self.activate(
+                        x.apply(&block.conv),
+                        block.norm.as_ref(),
+                        block.dropout,
+                        train,
+                    )
+                },
+            ));
+            let pooled = block.pool.out();
+            out.push(Layer::new(
+                format!(
+                    "block {n} FMP {} -> {pooled} ({})",
+                    side - 1,
+                    self.config.regions
+                ),
+                Expects::exactly(filters, side - 1),
+                vec![],
+                |x, train| block.pool.forward_t(x, train),
+            ));
+            side = pooled;
+            channels = filters;
+        }
+        let head = self.c2.ws.size()[0];
+        let mut params = weights_and_bias(&self.c2.ws, &self.c2.bs);
+        params.extend(
+            self.c2_norm
+                .iter()
+                .flat_map(|b| b.ws.iter().chain(b.bs.iter())),
+        );
+        let p = self.config.dropout_max;
+        out.push(Layer::new(
+            format!("C2 conv 2x2 {channels} -> {head}{bn} + leaky ReLU + dropout {p:.2}"),
+            Expects::exactly(channels, 2),
+            params,
+            move |x, train| self.activate(x.apply(&self.c2), self.c2_norm.as_ref(), p, train),
+        ));
+        out.push(Layer::new(
+            format!("C1 conv 1x1 {head} -> {} + flatten", self.config.classes),
+            Expects::exactly(head, 1),
+            weights_and_bias(&self.c1.ws, &self.c1.bs),
+            |x, _| x.apply(&self.c1).flatten(1, -1),
+        ));
+        out
+    }
+}

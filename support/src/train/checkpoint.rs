@@ -1,0 +1,193 @@
+//! Run folders: `runs/<run>/` holds `checkpoint.safetensors` (the weights after the last
+//! complete epoch), `history.csv`, `config.json` and TensorBoard's `events.out.tfevents.*`.
+//!
+//! The runs root is `$CNN_RUNS_DIR` if set, else `runs/` in the repository (found upward
+//! from the working folder by the `Cargo.toml` with `[workspace]`), else `./runs`. Every
+//! file is written to a temporary name and renamed, so Ctrl-C never leaves half a file.
+
+use super::config::FitConfig;
+use super::history::{EpochRecord, read_csv, to_csv};
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use tch::{Tensor, nn};
+
+/// The checkpoint's file name inside a run folder.
+pub const CHECKPOINT: &str = "checkpoint.safetensors";
+/// The history's file name inside a run folder.
+pub const HISTORY: &str = "history.csv";
+/// The configuration's file name inside a run folder.
+pub const CONFIG: &str = "config.json";
+
+/// The repository root: the nearest folder upward from `start` whose `Cargo.toml`
+/// declares a `[workspace]`.
+pub fn repo_root(start: &Path) -> Option<PathBuf> {
+    start.ancestors().find_map(|dir| {
+        let toml = std::fs::read_to_string(dir.join("Cargo.toml")).ok()?;
+        toml.lines()
+            .any(|l| l.trim() == "[workspace]")
+            .then(|| dir.to_path_buf())
+    })
+}
+
+/// Where run folders live (see the module doc).
+pub fn runs_root() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CNN_RUNS_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    repo_root(&cwd).unwrap_or(cwd).join("runs")
+}
+
+/// The folder of run `run`: a bare name goes under [`runs_root`], a path is taken as is.
+pub fn run_dir(run: &str) -> PathBuf {
+    let p = Path::new(run);
+    if p.components().count() > 1 || p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        runs_root().join(run)
+    }
+}
+
+/// Creates the run folder, with an error that says what to do if it can't.
+pub(crate) fn create_run_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| {
+        format!(
+            "cannot create the run folder {}: is it writable? Set CNN_RUNS_DIR to a \
+             writable folder to keep runs elsewhere",
+            dir.display()
+        )
+    })?;
+    let probe = dir.join(".write-test");
+    std::fs::write(&probe, b"").with_context(|| {
+        format!(
+            "the run folder {} is not writable; fix its permissions or set CNN_RUNS_DIR \
+             to a writable folder",
+            dir.display()
+        )
+    })?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+/// What `config.json` holds: the configuration and what the run was trained on.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub config: FitConfig,
+    pub dataset: String,
+    pub classes: Vec<String>,
+    /// The augmentation in words (it is not restored by `resume`; pass it again).
+    pub augment: String,
+}
+
+/// Writes `config.json`.
+pub(crate) fn write_record(dir: &Path, record: &RunRecord) -> Result<()> {
+    let json = serde_json::to_string_pretty(record)?;
+    crate::atomic::write(&dir.join(CONFIG), json.as_bytes())
+}
+
+/// Reads a run's `config.json`, with an error naming the folder if the run is not there.
+pub fn read_record(run: &str) -> Result<RunRecord> {
+    let dir = existing_run_dir(run)?;
+    let path = dir.join(CONFIG);
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "cannot read {}; was the run started by `fit`?",
+            path.display()
+        )
+    })?;
+    serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a run configuration written by `fit`",
+            path.display()
+        )
+    })
+}
+
+/// Reads a run's history rows.
+pub fn read_history(run: &str) -> Result<Vec<EpochRecord>> {
+    let dir = existing_run_dir(run)?;
+    let path = dir.join(HISTORY);
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    read_csv(&path)
+}
+
+/// The folder of `run`, or an error listing where it looked.
+pub fn existing_run_dir(run: &str) -> Result<PathBuf> {
+    let dir = run_dir(run);
+    if !dir.is_dir() {
+        bail!(
+            "there is no run folder {} (runs live in {}; set CNN_RUNS_DIR if yours are elsewhere)",
+            dir.display(),
+            runs_root().display()
+        );
+    }
+    Ok(dir)
+}
+
+/// Writes `history.csv`.
+pub(crate) fn write_history(dir: &Path, records: &[EpochRecord]) -> Result<()> {
+    crate::atomic::write(&dir.join(HISTORY), to_csv(records).as_bytes())
+}
+
+/// Saves every variable of `vs` as `checkpoint.safetensors`, through a temporary file.
+pub fn save_checkpoint(vs: &nn::VarStore, dir: &Path) -> Result<()> {
+    let target = dir.join(CHECKPOINT);
+    // `VarStore::save` picks the format by extension, so the temporary name keeps it.
+    let tmp = dir.join(format!(
+        ".checkpoint-{}.tmp.safetensors",
+        std::process::id()
+    ));
+    let result = vs
+        .save(&tmp)
+        .with_context(|| format!("cannot write the checkpoint {}", tmp.display()))
+        .and_then(|()| {
+            std::fs::rename(&tmp, &target)
+                .with_context(|| format!("cannot move the checkpoint into {}", target.display()))
+        });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Loads a checkpoint into `vs` after checking that every variable is there with the
+/// same shape, so that a checkpoint of another model is a clear error.
+pub fn load_checkpoint(vs: &mut nn::VarStore, path: &Path) -> Result<()> {
+    if !path.is_file() {
+        bail!(
+            "there is no checkpoint {}; a run saves one after its first complete epoch",
+            path.display()
+        );
+    }
+    let saved: std::collections::HashMap<String, Tensor> = Tensor::read_safetensors(path)
+        .with_context(|| format!("{} is not a safetensors checkpoint", path.display()))?
+        .into_iter()
+        .collect();
+    let mut problems = Vec::new();
+    for (name, var) in vs.variables() {
+        match saved.get(&name) {
+            None => problems.push(format!("`{name}` is missing")),
+            Some(t) if t.size() != var.size() => problems.push(format!(
+                "`{name}` is {:?} in the checkpoint but {:?} in the model",
+                t.size(),
+                var.size()
+            )),
+            Some(_) => {}
+        }
+    }
+    if !problems.is_empty() {
+        problems.sort();
+        problems.truncate(5);
+        bail!(
+            "the checkpoint {} does not match this model ({}); build the model the run \
+             was trained with (see its config.json)",
+            path.display(),
+            problems.join("; ")
+        );
+    }
+    vs.load(path)
+        .with_context(|| format!("cannot load the checkpoint {}", path.display()))
+}

@@ -1,0 +1,195 @@
+//! What a training run is told: epochs, batch size, optimizer, learning-rate schedule.
+//!
+//! A plain struct with `Default` and named presets, saved as `config.json` next to the
+//! checkpoints so that a run can be read, repeated and resumed.
+
+use crate::data::Augment;
+use serde::{Deserialize, Serialize};
+use tch::nn::{self, OptimizerConfig};
+
+/// The optimizer and its constants (the learning rate lives in [`LrSchedule`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Optimizer {
+    /// Adam (Kingma & Ba 2015), the course's default: `beta1 = 0.9`, `beta2 = 0.999`.
+    Adam,
+    /// AdamW (Loshchilov & Hutter 2019): Adam with weight decay applied to the weights
+    /// directly, `w <- w - lr * wd * w`, instead of being added to the gradient.
+    AdamW,
+    /// Stochastic gradient descent with momentum, `v <- m v + g; w <- w - lr v`, and
+    /// optionally Nesterov's look-ahead. Graham trains FMP nets with SGD (momentum 0.9,
+    /// 0.99 for CIFAR-10).
+    Sgd { momentum: f64, nesterov: bool },
+}
+
+impl Optimizer {
+    /// Builds the libtorch optimizer over `vs` with rate `lr` and no weight decay.
+    pub fn build_for(&self, vs: &nn::VarStore, lr: f64) -> anyhow::Result<nn::Optimizer> {
+        Ok(self.build(vs, lr, 0.0)?)
+    }
+
+    /// Builds the libtorch optimizer over every trainable variable in `vs`.
+    pub(crate) fn build(
+        &self,
+        vs: &nn::VarStore,
+        lr: f64,
+        weight_decay: f64,
+    ) -> Result<nn::Optimizer, tch::TchError> {
+        match *self {
+            Optimizer::Adam => nn::Adam {
+                wd: weight_decay,
+                ..Default::default()
+            }
+            .build(vs, lr),
+            Optimizer::AdamW => nn::AdamW {
+                wd: weight_decay,
+                ..Default::default()
+            }
+            .build(vs, lr),
+            Optimizer::Sgd { momentum, nesterov } => nn::Sgd {
+                momentum,
+                nesterov,
+                wd: weight_decay,
+                dampening: 0.0,
+            }
+            .build(vs, lr),
+        }
+    }
+}
+
+/// The learning rate as a function of the epoch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum LrSchedule {
+    /// The same rate every epoch.
+    Constant(f64),
+    /// `initial * exp(-decay * e)` for the zero-based epoch `e`: Graham's
+    /// `0.003 * exp(-0.01 * epoch)` for MNIST is `Exponential { initial: 0.003, decay: 0.01 }`.
+    Exponential { initial: f64, decay: f64 },
+    /// Piecewise constant: `(epochs, rate)` pairs in order, then `after` for the rest.
+    /// [`LrSchedule::lecun`] is LeNet-5's.
+    Steps {
+        steps: Vec<(usize, f64)>,
+        after: f64,
+    },
+}
+
+impl LrSchedule {
+    /// Graham's FMP schedule for MNIST: `0.003 * exp(-0.01 * epoch)`.
+    pub fn graham_mnist() -> Self {
+        LrSchedule::Exponential {
+            initial: 0.003,
+            decay: 0.01,
+        }
+    }
+
+    /// LeCun et al. (1998): 0.0005 for 2 passes, 0.0002 for 3, 0.0001 for 3, 0.00005 for
+    /// 4, then 0.00001. (The paper's rates are for its diagonal Levenberg-Marquardt
+    /// method; with plain SGD scale them with [`LrSchedule::scaled`].)
+    pub fn lecun() -> Self {
+        LrSchedule::Steps {
+            steps: vec![(2, 0.0005), (3, 0.0002), (3, 0.0001), (4, 0.00005)],
+            after: 0.00001,
+        }
+    }
+
+    /// The same schedule with every rate multiplied by `factor`.
+    pub fn scaled(&self, factor: f64) -> Self {
+        match self {
+            LrSchedule::Constant(lr) => LrSchedule::Constant(lr * factor),
+            LrSchedule::Exponential { initial, decay } => LrSchedule::Exponential {
+                initial: initial * factor,
+                decay: *decay,
+            },
+            LrSchedule::Steps { steps, after } => LrSchedule::Steps {
+                steps: steps.iter().map(|&(n, lr)| (n, lr * factor)).collect(),
+                after: after * factor,
+            },
+        }
+    }
+
+    /// The rate for the one-based `epoch` (as in the history's `epoch` column).
+    pub fn lr(&self, epoch: usize) -> f64 {
+        let e = epoch.saturating_sub(1);
+        match self {
+            LrSchedule::Constant(lr) => *lr,
+            LrSchedule::Exponential { initial, decay } => initial * (-decay * e as f64).exp(),
+            LrSchedule::Steps { steps, after } => {
+                let mut start = 0;
+                for &(n, lr) in steps {
+                    if e < start + n {
+                        return lr;
+                    }
+                    start += n;
+                }
+                *after
+            }
+        }
+    }
+}
+
+/// Everything `fit` needs besides the model and the data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitConfig {
+    /// Total epochs of the run (`resume` continues up to this count).
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub optimizer: Optimizer,
+    pub schedule: LrSchedule,
+    /// L2 penalty `wd * |w|^2 / 2`, i.e. `wd * w` added to each gradient (AdamW: decoupled).
+    pub weight_decay: f64,
+    /// Seeds libtorch's weight initialisation draws, the shuffling and the augmentation.
+    pub seed: u64,
+    /// Random distortions of the training batches (none by default).
+    #[serde(skip)]
+    pub augment: Augment,
+    /// The folder under the runs root (`runs/<run>/`); `None` names it after the data
+    /// set and the start time.
+    pub run: Option<String>,
+    /// The model's name, recorded in `config.json` so that `cnn resume` can rebuild it.
+    pub model: Option<String>,
+    /// Evaluate on the data set's validation split after every epoch (if it has one).
+    pub validate: bool,
+    /// Print the per-epoch progress line.
+    pub progress: bool,
+}
+
+impl Default for FitConfig {
+    fn default() -> Self {
+        FitConfig {
+            epochs: 10,
+            batch_size: 64,
+            optimizer: Optimizer::Adam,
+            schedule: LrSchedule::Constant(1e-3),
+            weight_decay: 0.0,
+            seed: 0,
+            augment: Augment::default(),
+            run: None,
+            model: None,
+            validate: true,
+            progress: true,
+        }
+    }
+}
+
+impl FitConfig {
+    /// Graham's MNIST recipe for FMP nets: SGD with momentum 0.9, batch 100,
+    /// `0.003 * exp(-0.01 * epoch)`.
+    pub fn graham_mnist() -> Self {
+        FitConfig {
+            batch_size: 100,
+            optimizer: Optimizer::Sgd {
+                momentum: 0.9,
+                nesterov: false,
+            },
+            schedule: LrSchedule::graham_mnist(),
+            ..FitConfig::default()
+        }
+    }
+
+    /// The course's recipe: Adam with a learning rate of 1e-4.
+    pub fn course() -> Self {
+        FitConfig {
+            schedule: LrSchedule::Constant(1e-4),
+            ..FitConfig::default()
+        }
+    }
+}

@@ -1,0 +1,369 @@
+//! The training loop: `fit` starts a run, `resume` continues one.
+//!
+//! Per epoch: set the scheduled learning rate, make shuffled, normalised, padded (and
+//! augmented) batches on the model's device, take one optimizer step per batch, then
+//! evaluate on the validation split, save the checkpoint, the history and the TensorBoard
+//! scalars. The history is the commit point: what it lists is saved.
+
+use super::checkpoint::{
+    CHECKPOINT, HISTORY, RunRecord, create_run_dir, load_checkpoint, run_dir, save_checkpoint,
+    write_history, write_record,
+};
+use super::config::FitConfig;
+use super::evaluate::{EvalOpts, Split, loss_and_accuracy};
+use super::history::{EpochRecord, History, Outcome, read_csv};
+use super::interrupt::InterruptGuard;
+use super::progress::Progress;
+use super::tensorboard::EventWriter;
+use crate::data::{BatchOpts, Dataset};
+use crate::models::Model;
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use tch::{Kind, Tensor, nn};
+
+/// Training stopped because the loss became NaN or infinite, or exploded. The complete
+/// epochs before it are saved and kept in `history`; branch on it with
+/// `err.downcast_ref::<Diverged>()`.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "training diverged in epoch {epoch}, batch {batch}: the loss is {loss} (it started near \
+     {start:.3}). The steps are too large for this loss surface, so the weights ran off to \
+     huge values. Try a learning rate 3 to 10 times lower, or add BatchNorm after the \
+     convolutions. The {} complete epoch(s) before it are kept in {}",
+    history.epochs(),
+    history.run_dir.display()
+)]
+pub struct Diverged {
+    pub epoch: i64,
+    pub batch: usize,
+    pub loss: f64,
+    pub start: f64,
+    pub history: History,
+}
+
+/// A loss this many times the first batch's (or `ln(classes)`, if larger) is an explosion.
+const EXPLOSION: f64 = 10.0;
+
+/// Checks that `model` can train on `data` with `batch_size`, before any time is spent.
+pub fn check_fit(model: &dyn Model, data: &Dataset, batch_size: usize) -> Result<()> {
+    let [c, h, w] = data.image_shape();
+    let (mc, side) = model.input_shape();
+    if c != mc {
+        bail!(
+            "the model expects {mc}-channel images but {} has {c} channel(s); build the \
+             model with in_channels = {c}",
+            data.name
+        );
+    }
+    if h > side || w > side {
+        bail!(
+            "the model expects inputs of at most {side}x{side} pixels but {} has {h}x{w} \
+             images; choose a model made for this image size",
+            data.name
+        );
+    }
+    if batch_size == 0 {
+        bail!("the batch size is 0; use a positive batch size such as 64");
+    }
+    if batch_size > data.train.len() {
+        bail!(
+            "the batch size {batch_size} is larger than the {} training images of {}; use a \
+             batch size of at most {}",
+            data.train.len(),
+            data.name,
+            data.train.len()
+        );
+    }
+    Ok(())
+}
+
+/// Runs one test forward pass on a couple of images to check the output width against
+/// the number of classes, so that a wrong model is a sentence, not a libtorch backtrace.
+fn check_output(model: &dyn Model, data: &Dataset, device: tch::Device) -> Result<()> {
+    let opts = BatchOpts {
+        pad_to: Some(model.input_shape().1),
+        ..BatchOpts::new(data, 2, device)
+    };
+    let Some((x, _)) = data.train.batches(&opts).next() else {
+        bail!("{} has no training images", data.name);
+    };
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        tch::no_grad(|| model.scores(&model.forward_t(&x, false)))
+    }))
+    .map_err(|_| {
+        anyhow::anyhow!(
+            "the model's forward pass failed on a batch of {} (see the libtorch message \
+             above); check that the model was built for this data set",
+            data.name
+        )
+    })?;
+    let classes = data.num_classes() as i64;
+    if out.size().last() != Some(&classes) {
+        bail!(
+            "the model outputs {:?} scores per image but {} has {classes} classes; build the \
+             model with classes = {classes}",
+            out.size().last().copied().unwrap_or(0),
+            data.name
+        );
+    }
+    Ok(())
+}
+
+/// Trains `model` (whose variables are in `vs`) on `data` as `config` says, saving every
+/// epoch under `runs/<run>/`, and returns the per-epoch history.
+///
+/// Ctrl-C or the notebook's interrupt button stops it between batches and returns the
+/// complete epochs (`history.outcome` says so). A diverging loss returns the error
+/// [`Diverged`], which holds the history so far. An existing run of the same name is
+/// started afresh (use [`resume`] to continue one).
+pub fn fit(
+    model: &dyn Model,
+    vs: &nn::VarStore,
+    data: &Dataset,
+    config: &FitConfig,
+) -> Result<History> {
+    check_fit(model, data, config.batch_size)?;
+    check_output(model, data, vs.device())?;
+    let run = config
+        .run
+        .clone()
+        .unwrap_or_else(|| default_run_name(&data.name));
+    let dir = run_dir(&run);
+    create_run_dir(&dir)?;
+    clear_run(&dir)?;
+    write_record(
+        &dir,
+        &RunRecord {
+            config: FitConfig {
+                run: Some(run),
+                ..config.clone()
+            },
+            dataset: data.name.clone(),
+            classes: data.classes.clone(),
+            augment: format!("{:?}", config.augment),
+        },
+    )?;
+    tch::manual_seed(config.seed as i64);
+    train_epochs(model, vs, data, config, dir, Vec::new())
+}
+
+/// Continues run `config.run` from its last checkpoint up to `config.epochs` epochs.
+///
+/// The weights and the epoch count come back; the optimizer's running averages (Adam's
+/// moments, SGD's momentum) start afresh, which costs a few batches of settling.
+pub fn resume(
+    model: &dyn Model,
+    vs: &mut nn::VarStore,
+    data: &Dataset,
+    config: &FitConfig,
+) -> Result<History> {
+    let Some(run) = config.run.as_deref() else {
+        bail!("resume needs the run's name: set `run: Some(\"<name>\".into())` in the FitConfig");
+    };
+    let dir = super::checkpoint::existing_run_dir(run)?;
+    check_fit(model, data, config.batch_size)?;
+    let history_path = dir.join(HISTORY);
+    let records = if history_path.exists() {
+        read_csv(&history_path)?
+    } else {
+        Vec::new()
+    };
+    if !records.is_empty() {
+        load_checkpoint(vs, &dir.join(CHECKPOINT))?;
+    }
+    check_output(model, data, vs.device())?;
+    if records.len() >= config.epochs {
+        println!(
+            "run {run} already has {} of {} epochs; raise `epochs` to train further",
+            records.len(),
+            config.epochs
+        );
+        return Ok(History::new(records, dir, Outcome::Finished));
+    }
+    println!("resuming run {run} after epoch {}", records.len());
+    tch::manual_seed(config.seed.wrapping_add(records.len() as u64) as i64);
+    train_epochs(model, vs, data, config, dir, records)
+}
+
+/// `<data set>-<seconds since 1970>`, unique enough for runs started by hand.
+fn default_run_name(dataset: &str) -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    format!("{dataset}-{secs}")
+}
+
+/// Removes a previous run's checkpoint, history and event files from `dir`.
+fn clear_run(dir: &Path) -> Result<()> {
+    let entries =
+        std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
+    let mut replaced = false;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name == CHECKPOINT || name == HISTORY || name.starts_with("events.out.tfevents.") {
+            std::fs::remove_file(entry.path())
+                .with_context(|| format!("cannot remove the old {}", entry.path().display()))?;
+            replaced = true;
+        }
+    }
+    if replaced {
+        println!("run folder {} existed: starting it afresh", dir.display());
+    }
+    Ok(())
+}
+
+/// Sums over one epoch's batches.
+#[derive(Default)]
+struct Totals {
+    loss: f64,
+    correct: i64,
+    seen: usize,
+}
+
+fn train_epochs(
+    model: &dyn Model,
+    vs: &nn::VarStore,
+    data: &Dataset,
+    config: &FitConfig,
+    dir: PathBuf,
+    mut records: Vec<EpochRecord>,
+) -> Result<History> {
+    let device = vs.device();
+    let mut opt = config
+        .optimizer
+        .build(
+            vs,
+            config.schedule.lr(records.len() + 1),
+            config.weight_decay,
+        )
+        .context("cannot build the optimizer")?;
+    let mut events = EventWriter::new(&dir);
+    let guard = InterruptGuard::install();
+    let side = model.input_shape().1;
+    let classes_floor = (data.num_classes().max(2) as f64).ln();
+    let mut start_loss: Option<f64> = None;
+    let validation = data.validation.as_ref().filter(|_| config.validate);
+    for epoch in records.len() + 1..=config.epochs {
+        let lr = config.schedule.lr(epoch);
+        opt.set_lr(lr);
+        let e = epoch as u64;
+        let opts = BatchOpts {
+            batch_size: config.batch_size,
+            shuffle_seed: Some(config.seed.wrapping_add(e)),
+            pad_to: Some(side),
+            augment: config.augment.clone(),
+            augment_seed: config.seed ^ e.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            ..BatchOpts::new(data, config.batch_size, device)
+        };
+        let batches = data.train.batches(&opts);
+        let mut progress =
+            Progress::new(config.progress, epoch, config.epochs, batches.num_batches());
+        let started = Instant::now();
+        let mut t = Totals::default();
+        for (i, (x, y)) in batches.enumerate() {
+            if guard.interrupted() {
+                progress.abandon();
+                println!(
+                    "interrupted in epoch {epoch}: kept the {} complete epoch(s) in {}; \
+                     `resume` continues from there",
+                    records.len(),
+                    dir.display()
+                );
+                let outcome = Outcome::Interrupted {
+                    epoch: epoch as i64,
+                };
+                return Ok(History::new(records, dir, outcome));
+            }
+            let out = model.forward_t(&x, true);
+            let loss = model.loss(&out, &y);
+            opt.backward_step(&loss);
+            let l = loss.double_value(&[]);
+            let reference = *start_loss.get_or_insert(l);
+            if !l.is_finite() || l > EXPLOSION * reference.max(classes_floor) {
+                progress.abandon();
+                let history = History::new(records, dir, Outcome::Finished);
+                return Err(Diverged {
+                    epoch: epoch as i64,
+                    batch: i + 1,
+                    loss: l,
+                    start: reference,
+                    history,
+                }
+                .into());
+            }
+            let n = y.size()[0] as usize;
+            t.loss += l * n as f64;
+            t.correct += correct(model, &out, &y);
+            t.seen += n;
+            progress.update(
+                i + 1,
+                t.loss / t.seen as f64,
+                t.correct as f64 / t.seen as f64,
+                t.seen,
+            );
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        let (val_loss, val_acc) = match validation {
+            Some(v) => {
+                let eval = EvalOpts {
+                    split: Split::Validation,
+                    ..EvalOpts::new(device)
+                };
+                let (l, a) = loss_and_accuracy(model, data, v, &eval)?;
+                (Some(l), Some(a))
+            }
+            None => (None, None),
+        };
+        let record = EpochRecord {
+            epoch: epoch as i64,
+            lr,
+            train_loss: t.loss / t.seen.max(1) as f64,
+            train_acc: t.correct as f64 / t.seen.max(1) as f64,
+            val_loss,
+            val_acc,
+            seconds,
+            images_per_s: t.seen as f64 / seconds.max(1e-9),
+        };
+        progress.finish(&summary(&record));
+        save_checkpoint(vs, &dir)?;
+        records.push(record);
+        write_history(&dir, &records)?;
+        let r = &records[records.len() - 1];
+        let mut scalars = vec![
+            ("lr", r.lr),
+            ("loss/train", r.train_loss),
+            ("accuracy/train", r.train_acc),
+            ("images_per_s", r.images_per_s),
+        ];
+        if let (Some(l), Some(a)) = (r.val_loss, r.val_acc) {
+            scalars.extend([("loss/validation", l), ("accuracy/validation", a)]);
+        }
+        events.scalars(r.epoch, &scalars)?;
+    }
+    Ok(History::new(records, dir, Outcome::Finished))
+}
+
+/// Number of correct predictions in a batch output.
+pub(crate) fn correct(model: &dyn Model, out: &Tensor, labels: &Tensor) -> i64 {
+    tch::no_grad(|| {
+        model
+            .scores(out)
+            .argmax(-1, false)
+            .eq_tensor(labels)
+            .sum(Kind::Int64)
+            .int64_value(&[])
+    })
+}
+
+/// The finished epoch's line: `loss 0.31 acc 0.912 | val loss ... | 12s, 1450 img/s`.
+fn summary(r: &EpochRecord) -> String {
+    let val = match (r.val_loss, r.val_acc) {
+        (Some(l), Some(a)) => format!(" | val loss {l:.4} acc {a:.4}"),
+        _ => String::new(),
+    };
+    format!(
+        "lr {:.2e} loss {:.4} acc {:.4}{val} | {:.1}s, {:.0} img/s",
+        r.lr, r.train_loss, r.train_acc, r.seconds, r.images_per_s
+    )
+}

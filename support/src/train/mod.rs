@@ -1,0 +1,29 @@
+//! Training, evaluation, repeated passes, timing and run folders.
+//!
+//! A notebook trains in one call and gets a DataFrame back:
+//! ```ignore
+//! let history = fit(&model, &vs, &data, &FitConfig { epochs: 10, ..FitConfig::default() })?;
+//! let eval = evaluate(&model, &data, &EvalOpts::new(vs.device()))?;
+//! let curve = ensemble_curve(&model, &data, &EvalOpts::new(vs.device()), &[1, 2, 4, 8, 12])?;
+//! ```
+//! `config.rs` holds the configuration, `fit.rs` the loop, `history.rs` the per-epoch
+//! record, `checkpoint.rs` the run folders, `evaluate.rs` evaluation and repeated passes,
+//! `timing.rs` epoch-time estimates, `progress.rs` the progress line, `interrupt.rs`
+//! Ctrl-C handling and `tensorboard.rs` the event files.
+
+pub mod checkpoint;
+pub mod config;
+pub mod evaluate;
+pub mod fit;
+pub mod history;
+mod interrupt;
+mod progress;
+pub mod tensorboard;
+pub mod timing;
+
+pub use checkpoint::{load_checkpoint, read_history, read_record, run_dir, runs_root};
+pub use config::{FitConfig, LrSchedule, Optimizer};
+pub use evaluate::{EvalOpts, Evaluation, Split, ensemble_curve, evaluate, predict_repeated};
+pub use fit::{Diverged, check_fit, fit, resume};
+pub use history::{EpochRecord, History, Outcome};
+pub use timing::{EpochEstimate, compare_devices, estimate_epoch_time};

@@ -1,0 +1,212 @@
+//! Forward passes, `build`, the summary table and the debug pass.
+
+use support::models::lenet::{C3_TABLE, DIGIT_BITMAPS, bitmap_targets};
+use support::models::{
+    FmpConfig, FmpNet, LeNet5, MODEL_NAMES, Model, build, debug_forward, default_in_channels,
+    summary,
+};
+use tch::nn::{self, ModuleT};
+use tch::{Device, Kind, Tensor};
+
+fn output_shape(name: &str, channels: i64, side: i64, batch: i64) -> Vec<i64> {
+    let vs = nn::VarStore::new(Device::Cpu);
+    let model = build(name, &vs.root(), channels, 10).expect("known model builds");
+    let x = Tensor::randn([batch, channels, side, side], (Kind::Float, Device::Cpu));
+    model.forward_t(&x, true).size()
+}
+
+#[test]
+fn fcnn_maps_cifar_batches_to_ten_scores() {
+    assert_eq!(output_shape("fcnn", 3, 32, 4), [4, 10]);
+}
+
+#[test]
+fn lenet_classic_pads_mnist_and_gives_ten_distances() {
+    assert_eq!(output_shape("lenet5-classic", 1, 28, 4), [4, 10]);
+}
+
+#[test]
+fn lenet_modern_maps_mnist_to_ten_logits() {
+    assert_eq!(output_shape("lenet5-modern", 1, 28, 4), [4, 10]);
+}
+
+#[test]
+fn fmp_mnist_pads_mnist_and_gives_ten_logits() {
+    assert_eq!(output_shape("fmp-mnist", 1, 28, 2), [2, 10]);
+}
+
+#[test]
+fn fmp_tiny_takes_mnist_and_cifar_sizes() {
+    assert_eq!(output_shape("fmp-tiny", 1, 28, 3), [3, 10]);
+    assert_eq!(output_shape("fmp-tiny", 3, 32, 3), [3, 10]);
+}
+
+#[test]
+fn fmp_cifar10_maps_one_image_to_ten_logits() {
+    assert_eq!(output_shape("fmp-cifar10", 3, 32, 1), [1, 10]);
+}
+
+#[test]
+fn fmp_input_sizes_come_from_fmp_sizes() {
+    let vs = nn::VarStore::new(Device::Cpu);
+    let mnist = FmpNet::new(&vs.root(), FmpConfig::mnist_paper()).unwrap();
+    let cifar = FmpNet::new(&(vs.root() / "c"), FmpConfig::cifar10_course()).unwrap();
+    assert_eq!(mnist.input_shape(), (1, 36));
+    assert_eq!(cifar.input_shape(), (3, 94));
+}
+
+#[test]
+fn every_model_name_builds() {
+    for name in MODEL_NAMES {
+        if name == "fmp-cifar10-large" {
+            continue; // 74 M parameters; its count test builds it
+        }
+        let vs = nn::VarStore::new(Device::Cpu);
+        let channels = default_in_channels(name).unwrap();
+        assert!(build(name, &vs.root(), channels, 10).is_ok(), "{name}");
+    }
+}
+
+#[test]
+fn unknown_model_name_lists_the_valid_ones() {
+    let vs = nn::VarStore::new(Device::Cpu);
+    let err = build("resnet", &vs.root(), 3, 10).unwrap_err().to_string();
+    assert!(err.contains("resnet") && err.contains("fmp-mnist"), "{err}");
+}
+
+#[test]
+fn cifar_preset_on_one_channel_gets_a_one_channel_first_layer() {
+    let vs = nn::VarStore::new(Device::Cpu);
+    let model = build("fmp-cifar10", &vs.root(), 1, 10).unwrap();
+    assert_eq!(model.input_shape(), (1, 94));
+}
+
+#[test]
+fn classic_lenet_refuses_more_classes_than_bitmaps() {
+    let vs = nn::VarStore::new(Device::Cpu);
+    let err = build("lenet5-classic", &vs.root(), 1, 100)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("10 digits"), "{err}");
+}
+
+#[test]
+fn fmp_net_rejects_an_alpha_above_two() {
+    let vs = nn::VarStore::new(Device::Cpu);
+    let config = FmpConfig {
+        alpha: 2.5,
+        ..FmpConfig::tiny()
+    };
+    assert!(FmpNet::new(&vs.root(), config).is_err());
+}
+
+#[test]
+fn summary_lists_fmp_mnist_shapes_from_36_down_to_1() {
+    let vs = nn::VarStore::new(Device::Cpu);
+    let net = FmpNet::new(&vs.root(), FmpConfig::mnist_paper()).unwrap();
+    let table = summary(&net, &[1, 28, 28]).unwrap();
+    let shapes = table.column("output_shape").unwrap().str().unwrap();
+    let sides: Vec<String> = (0..table.height() - 1)
+        .map(|i| shapes.get(i).unwrap().to_string())
+        .collect();
+    let expected_sides = [36, 35, 25, 24, 17, 16, 11, 10, 7, 6, 4, 3, 2, 1];
+    for (shape, side) in sides.iter().zip(expected_sides) {
+        assert!(
+            shape.ends_with(&format!("{side}, {side}]")),
+            "{shape} vs {side}"
+        );
+    }
+    assert_eq!(sides.last().unwrap(), "[10]");
+}
+
+#[test]
+fn summary_ends_with_a_total_row() {
+    let vs = nn::VarStore::new(Device::Cpu);
+    let net = LeNet5::modern(&vs.root()).unwrap();
+    let table = summary(&net, &[1, 28, 28]).unwrap();
+    let names = table.column("layer").unwrap().str().unwrap();
+    assert_eq!(names.get(table.height() - 1), Some("total"));
+}
+
+#[test]
+fn debug_pass_names_the_layer_a_wrong_channel_count_reaches() {
+    let vs = nn::VarStore::new(Device::Cpu);
+    let net = LeNet5::modern(&vs.root()).unwrap();
+    let x = Tensor::zeros([2, 3, 28, 28], (Kind::Float, Device::Cpu));
+    let err = debug_forward(&net, &x).unwrap_err().to_string();
+    assert!(
+        err.contains("pad to 28x28") && err.contains("[2, 3, 28, 28]"),
+        "{err}"
+    );
+}
+
+#[test]
+fn debug_pass_rejects_an_image_larger_than_the_input() {
+    let vs = nn::VarStore::new(Device::Cpu);
+    let net = FmpNet::new(&vs.root(), FmpConfig::tiny()).unwrap();
+    let x = Tensor::zeros([1, 1, 40, 40], (Kind::Float, Device::Cpu));
+    let err = debug_forward(&net, &x).unwrap_err().to_string();
+    assert!(err.contains("at most 33x33"), "{err}");
+}
+
+#[test]
+fn debug_pass_returns_the_forward_output() {
+    let vs = nn::VarStore::new(Device::Cpu);
+    let net = LeNet5::classic(&vs.root()).unwrap();
+    let x = Tensor::randn([2, 1, 28, 28], (Kind::Float, Device::Cpu));
+    let y = debug_forward(&net, &x).unwrap();
+    let direct = tch::no_grad(|| net.forward_t(&x, false));
+    assert!(y.allclose(&direct, 1e-6, 1e-6, false));
+}
+
+#[test]
+fn summary_rejects_a_shape_with_a_batch_dimension() {
+    let vs = nn::VarStore::new(Device::Cpu);
+    let net = LeNet5::modern(&vs.root()).unwrap();
+    assert!(summary(&net, &[8, 1, 28, 28]).is_err());
+}
+
+#[test]
+fn c3_table_reads_60_s2_maps() {
+    let reads: usize = C3_TABLE.iter().map(|r| r.len()).sum();
+    assert_eq!(reads, 6 * 3 + 9 * 4 + 6);
+}
+
+#[test]
+fn digit_bitmaps_are_7_by_12_and_distinct() {
+    for rows in DIGIT_BITMAPS {
+        assert!(
+            rows.iter()
+                .all(|r| r.len() == 7 && r.chars().all(|c| c == '#' || c == '.'))
+        );
+    }
+    let targets = bitmap_targets(10, Device::Cpu);
+    assert_eq!(targets.size(), [10, 84]);
+    let gram = targets.matmul(&targets.tr());
+    let off_diagonal = gram - Tensor::eye(10, (Kind::Float, Device::Cpu)) * 84.0;
+    assert!(off_diagonal.max().double_value(&[]) < 84.0 - 1.0);
+}
+
+#[test]
+fn fixed_regions_make_the_fmp_net_deterministic() {
+    let vs = nn::VarStore::new(Device::Cpu);
+    let config = FmpConfig {
+        regions_seed: Some(7),
+        ..FmpConfig::tiny()
+    };
+    let net = FmpNet::new(&vs.root(), config).unwrap();
+    assert!(!net.random_at_test_time());
+    let x = Tensor::randn([2, 1, 28, 28], (Kind::Float, Device::Cpu));
+    let (a, b) = (net.forward_t(&x, false), net.forward_t(&x, false));
+    assert!(a.equal(&b));
+}
+
+#[test]
+fn fresh_regions_make_test_passes_differ() {
+    let vs = nn::VarStore::new(Device::Cpu);
+    let net = FmpNet::new(&vs.root(), FmpConfig::tiny()).unwrap();
+    assert!(net.random_at_test_time());
+    let x = Tensor::randn([2, 1, 28, 28], (Kind::Float, Device::Cpu));
+    let passes: Vec<Tensor> = (0..5).map(|_| net.forward_t(&x, false)).collect();
+    assert!(passes.iter().any(|p| !p.equal(&passes[0])));
+}

@@ -1,0 +1,62 @@
+//! Every model can fit a tiny synthetic batch: its loss falls well below where it started.
+
+use support::models::{Model, build};
+use tch::nn::{self, OptimizerConfig};
+use tch::{Device, Kind, Tensor};
+
+/// Ten classes, each a fixed random picture, plus a little noise per example.
+fn synthetic_batch(channels: i64, side: i64, per_class: i64) -> (Tensor, Tensor) {
+    tch::manual_seed(0);
+    let opts = (Kind::Float, Device::Cpu);
+    let templates = Tensor::randn([10, channels, side, side], opts);
+    let labels = Tensor::arange(10, (Kind::Int64, Device::Cpu)).repeat([per_class]);
+    let images = templates.index_select(0, &labels)
+        + Tensor::randn([10 * per_class, channels, side, side], opts) * 0.1;
+    (images, labels)
+}
+
+/// Trains `name` with Adam for `steps` on the batch; returns (first loss, last loss).
+fn fit(name: &str, channels: i64, side: i64, steps: usize, lr: f64) -> (f64, f64) {
+    let vs = nn::VarStore::new(Device::Cpu);
+    let model = build(name, &vs.root(), channels, 10).expect("model builds");
+    let mut opt = nn::Adam::default().build(&vs, lr).expect("optimizer");
+    let (x, y) = synthetic_batch(channels, side, 2);
+    let loss_of = |model: &dyn Model| {
+        let out = model.forward_t(&x, true);
+        model.loss(&out, &y)
+    };
+    let first = loss_of(model.as_ref()).double_value(&[]);
+    for _ in 0..steps {
+        let loss = loss_of(model.as_ref());
+        opt.backward_step(&loss);
+    }
+    let last = tch::no_grad(|| loss_of(model.as_ref())).double_value(&[]);
+    (first, last)
+}
+
+fn assert_fits(name: &str, (first, last): (f64, f64)) {
+    assert!(
+        last < 0.3 * first,
+        "{name}: loss went from {first:.4} to {last:.4}, not below 30 % of its start"
+    );
+}
+
+#[test]
+fn fcnn_overfits_a_tiny_batch() {
+    assert_fits("fcnn", fit("fcnn", 3, 32, 20, 1e-3));
+}
+
+#[test]
+fn lenet_classic_overfits_a_tiny_batch() {
+    assert_fits("lenet5-classic", fit("lenet5-classic", 1, 28, 40, 1e-2));
+}
+
+#[test]
+fn lenet_modern_overfits_a_tiny_batch() {
+    assert_fits("lenet5-modern", fit("lenet5-modern", 1, 28, 20, 1e-3));
+}
+
+#[test]
+fn fmp_tiny_overfits_a_tiny_batch() {
+    assert_fits("fmp-tiny", fit("fmp-tiny", 1, 28, 60, 1e-2));
+}
