@@ -171,3 +171,27 @@ pub fn choose_device() -> Result<Choice> {
     println!("{choice}");
     Ok(choice)
 }
+
+/// What this machine offers the course, as a two-column table (`item`, `value`): the
+/// libtorch version, the chosen device and why, CUDA and MPS availability, the thread
+/// count. `cnn env` prints it; the setup-check notebook shows it.
+pub fn environment() -> Result<polars::prelude::DataFrame> {
+    let choice = pick_device()?;
+    let cuda = if cuda_available() {
+        format!("yes ({} device(s))", tch::Cuda::device_count())
+    } else {
+        "no".to_string()
+    };
+    let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
+    let rows = [
+        ("libtorch", crate::libtorch_version().to_string()),
+        ("chosen device", device_name(choice.device)),
+        ("why", choice.reason),
+        ("cuda available", cuda),
+        ("mps available", yes_no(mps_available())),
+        ("threads", choice.threads.to_string()),
+    ];
+    let items: Vec<&str> = rows.iter().map(|r| r.0).collect();
+    let values: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+    Ok(polars::df!("item" => items, "value" => values)?)
+}

@@ -400,3 +400,27 @@ fn png_text_is_drawn_with_the_embedded_font() -> Result<()> {
     assert!(dark > 100, "text must leave dark pixels, found {dark}");
     Ok(())
 }
+
+#[test]
+fn lines_draw_each_series_with_its_label() {
+    let relu: Vec<(f64, f64)> = (-20..=20)
+        .map(|i| (i as f64 / 5.0, (i as f64 / 5.0).max(0.0)))
+        .collect();
+    let tanh: Vec<(f64, f64)> = (-20..=20)
+        .map(|i| (i as f64 / 5.0, 1.7159 * (2.0 * i as f64 / 15.0).tanh()))
+        .collect();
+    let fig = plot::lines(
+        "Activations",
+        "a",
+        "f(a)",
+        &[("ReLU", relu), ("scaled tanh", tanh)],
+    )
+    .unwrap();
+    check_renders(&fig, &["Activations", "ReLU", "scaled tanh"]);
+}
+
+#[test]
+fn lines_without_points_is_an_empty_figure() {
+    let fig = plot::lines("Nothing", "x", "y", &[("none", vec![])]).unwrap();
+    check_renders(&fig, &["Nothing"]);
+}

@@ -121,6 +121,45 @@ pub fn training_curves(runs: &[(&str, &DataFrame)]) -> Result<Figure> {
     Ok(Figure::new(960, 380, LinePanels { panels }))
 }
 
+/// A plain line chart: each series is `(label, points)`. For anything a notebook wants
+/// to draw that has no figure of its own (activation functions, learning-rate schedules).
+pub fn lines(
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[(&str, Vec<(f64, f64)>)],
+) -> Result<Figure> {
+    if series.iter().all(|(_, points)| points.is_empty()) {
+        return Ok(Figure::empty(title, "no points to draw"));
+    }
+    let lines = series
+        .iter()
+        .enumerate()
+        .map(|(i, (label, points))| Line {
+            label: label.to_string(),
+            color: canvas::color(i),
+            dashed: false,
+            points: points.clone(),
+        })
+        .collect();
+    let panel = LinePanel {
+        title: title.to_string(),
+        x_label: x_label.to_string(),
+        y_label: y_label.to_string(),
+        from_zero: false,
+        x_scale: XScale::Linear,
+        legend_at: SeriesLabelPosition::UpperLeft,
+        lines,
+    };
+    Ok(Figure::new(
+        640,
+        400,
+        LinePanels {
+            panels: vec![panel],
+        },
+    ))
+}
+
 /// Test error against the number of repeated test passes whose predictions are
 /// averaged (FMP's "the network is its own ensemble": error falls quickly over the first
 /// 5-10 passes, then slowly). Columns `passes` (≥ 1) and `error` (a fraction, drawn in

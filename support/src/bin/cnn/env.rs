@@ -4,23 +4,11 @@ use anyhow::Result;
 use support::device;
 
 pub fn run() -> Result<()> {
-    let choice = device::pick_device()?;
-    println!("libtorch: {}", support::libtorch_version());
-    println!(
-        "chosen device: {} ({})",
-        device::device_name(choice.device),
-        choice.reason
-    );
-    println!(
-        "cuda available: {}{}",
-        device::cuda_available(),
-        if device::cuda_available() {
-            format!(" ({} device(s))", tch::Cuda::device_count())
-        } else {
-            String::new()
-        }
-    );
-    println!("mps available: {}", device::mps_available());
-    println!("threads: {}", choice.threads);
+    let table = device::environment()?;
+    let items = table.column("item")?.str()?;
+    let values = table.column("value")?.str()?;
+    for (item, value) in items.iter().zip(values.iter()) {
+        println!("{}: {}", item.unwrap_or(""), value.unwrap_or(""));
+    }
     Ok(())
 }
