@@ -6,7 +6,10 @@ use support::models::{
 use tch::nn;
 
 fn trainable(vs: &nn::VarStore) -> i64 {
-    vs.trainable_variables().iter().map(|t| t.numel() as i64).sum()
+    vs.trainable_variables()
+        .iter()
+        .map(|t| t.numel() as i64)
+        .sum()
 }
 
 /// The summary's `parameters` column for the rows whose name starts with `prefix`.

@@ -1,10 +1,10 @@
 //! Forward passes, `build`, the summary table and the debug pass.
 
+use support::models::lenet::{C3_TABLE, DIGIT_BITMAPS, bitmap_targets};
 use support::models::{
     FmpConfig, FmpNet, LeNet5, MODEL_NAMES, Model, build, debug_forward, default_in_channels,
     summary,
 };
-use support::models::lenet::{C3_TABLE, DIGIT_BITMAPS, bitmap_targets};
 use tch::nn::{self, ModuleT};
 use tch::{Device, Kind, Tensor};
 
@@ -84,7 +84,9 @@ fn cifar_preset_on_one_channel_gets_a_one_channel_first_layer() {
 #[test]
 fn classic_lenet_refuses_more_classes_than_bitmaps() {
     let vs = nn::VarStore::new(Device::Cpu);
-    let err = build("lenet5-classic", &vs.root(), 1, 100).unwrap_err().to_string();
+    let err = build("lenet5-classic", &vs.root(), 1, 100)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("10 digits"), "{err}");
 }
 
@@ -109,7 +111,10 @@ fn summary_lists_fmp_mnist_shapes_from_36_down_to_1() {
         .collect();
     let expected_sides = [36, 35, 25, 24, 17, 16, 11, 10, 7, 6, 4, 3, 2, 1];
     for (shape, side) in sides.iter().zip(expected_sides) {
-        assert!(shape.ends_with(&format!("{side}, {side}]")), "{shape} vs {side}");
+        assert!(
+            shape.ends_with(&format!("{side}, {side}]")),
+            "{shape} vs {side}"
+        );
     }
     assert_eq!(sides.last().unwrap(), "[10]");
 }
@@ -129,7 +134,10 @@ fn debug_pass_names_the_layer_a_wrong_channel_count_reaches() {
     let net = LeNet5::modern(&vs.root()).unwrap();
     let x = Tensor::zeros([2, 3, 28, 28], (Kind::Float, Device::Cpu));
     let err = debug_forward(&net, &x).unwrap_err().to_string();
-    assert!(err.contains("pad to 28x28") && err.contains("[2, 3, 28, 28]"), "{err}");
+    assert!(
+        err.contains("pad to 28x28") && err.contains("[2, 3, 28, 28]"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -167,7 +175,10 @@ fn c3_table_reads_60_s2_maps() {
 #[test]
 fn digit_bitmaps_are_7_by_12_and_distinct() {
     for rows in DIGIT_BITMAPS {
-        assert!(rows.iter().all(|r| r.len() == 7 && r.chars().all(|c| c == '#' || c == '.')));
+        assert!(
+            rows.iter()
+                .all(|r| r.len() == 7 && r.chars().all(|c| c == '#' || c == '.'))
+        );
     }
     let targets = bitmap_targets(10, Device::Cpu);
     assert_eq!(targets.size(), [10, 84]);
@@ -198,4 +209,22 @@ fn fresh_regions_make_test_passes_differ() {
     let x = Tensor::randn([2, 1, 28, 28], (Kind::Float, Device::Cpu));
     let passes: Vec<Tensor> = (0..5).map(|_| net.forward_t(&x, false)).collect();
     assert!(passes.iter().any(|p| !p.equal(&passes[0])));
+}
+
+#[test]
+fn checked_forward_refuses_cifar_images_in_the_28_pixel_lenet() {
+    let vs = nn::VarStore::new(Device::Cpu);
+    let net = LeNet5::modern(&vs.root()).unwrap();
+    let x = Tensor::zeros([2, 1, 32, 32], (Kind::Float, Device::Cpu));
+    let err = net.try_forward_t(&x, true).unwrap_err().to_string();
+    assert!(err.contains("at most 28x28"), "{err}");
+}
+
+#[test]
+fn checked_forward_equals_forward_in_evaluation() {
+    let vs = nn::VarStore::new(Device::Cpu);
+    let net = LeNet5::modern(&vs.root()).unwrap();
+    let x = Tensor::randn([2, 1, 28, 28], (Kind::Float, Device::Cpu));
+    let checked = net.try_forward_t(&x, false).unwrap();
+    assert!(checked.equal(&net.forward_t(&x, false)));
 }

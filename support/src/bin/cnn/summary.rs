@@ -9,7 +9,7 @@ fn grouped(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -23,7 +23,10 @@ pub fn run(name: &str, channels: Option<i64>, classes: i64) -> Result<()> {
     let channels = match channels {
         Some(c) => c,
         None => models::default_in_channels(name).with_context(|| {
-            format!("unknown model {name:?}; the models are: {}", MODEL_NAMES.join(", "))
+            format!(
+                "unknown model {name:?}; the models are: {}",
+                MODEL_NAMES.join(", ")
+            )
         })?,
     };
     let vs = nn::VarStore::new(tch::Device::Cpu);
@@ -51,7 +54,10 @@ pub fn run(name: &str, channels: Option<i64>, classes: i64) -> Result<()> {
         width(|r| r.2.len(), "parameters"),
     );
     println!("{name}: input [{c}, {side}, {side}]");
-    println!("{:<w1$}  {:<w2$}  {:>w3$}", "layer", "output shape", "parameters");
+    println!(
+        "{:<w1$}  {:<w2$}  {:>w3$}",
+        "layer", "output shape", "parameters"
+    );
     for (layer, shape, count) in &rows {
         println!("{layer:<w1$}  {shape:<w2$}  {count:>w3$}");
     }
