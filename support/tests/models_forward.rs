@@ -210,3 +210,21 @@ fn fresh_regions_make_test_passes_differ() {
     let passes: Vec<Tensor> = (0..5).map(|_| net.forward_t(&x, false)).collect();
     assert!(passes.iter().any(|p| !p.equal(&passes[0])));
 }
+
+#[test]
+fn checked_forward_refuses_cifar_images_in_the_28_pixel_lenet() {
+    let vs = nn::VarStore::new(Device::Cpu);
+    let net = LeNet5::modern(&vs.root()).unwrap();
+    let x = Tensor::zeros([2, 1, 32, 32], (Kind::Float, Device::Cpu));
+    let err = net.try_forward_t(&x, true).unwrap_err().to_string();
+    assert!(err.contains("at most 28x28"), "{err}");
+}
+
+#[test]
+fn checked_forward_equals_forward_in_evaluation() {
+    let vs = nn::VarStore::new(Device::Cpu);
+    let net = LeNet5::modern(&vs.root()).unwrap();
+    let x = Tensor::randn([2, 1, 28, 28], (Kind::Float, Device::Cpu));
+    let checked = net.try_forward_t(&x, false).unwrap();
+    assert!(checked.equal(&net.forward_t(&x, false)));
+}

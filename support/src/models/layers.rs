@@ -137,6 +137,17 @@ pub fn run(layers: &[Layer<'_>], x: &Tensor, train: bool) -> Tensor {
         .fold(x.shallow_clone(), |x, layer| layer.forward(&x, train))
 }
 
+/// Runs `layers` in order, checking each layer's input first: a wrong shape is an error
+/// naming the layer instead of a libtorch panic. The checks cost a `size()` per layer.
+pub fn try_run(layers: &[Layer<'_>], x: &Tensor, train: bool) -> Result<Tensor> {
+    let mut x = x.shallow_clone();
+    for layer in layers {
+        layer.expects.check(&layer.name, &x.size())?;
+        x = layer.forward(&x, train);
+    }
+    Ok(x)
+}
+
 /// The trainable tensors of an optional-bias layer, for [`Layer::parameters`].
 pub(crate) fn weights_and_bias<'a>(ws: &'a Tensor, bs: &'a Option<Tensor>) -> Vec<&'a Tensor> {
     std::iter::once(ws).chain(bs.iter()).collect()

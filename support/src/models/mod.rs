@@ -59,6 +59,13 @@ pub trait Model: ModuleT {
 
     /// The model as named layers in forward order; `forward_t` runs exactly these.
     fn layers(&self) -> Vec<Layer<'_>>;
+
+    /// `forward_t` with every layer's input shape checked first, so that a batch of the
+    /// wrong channels or size is an error naming the layer, not a libtorch panic. Use it
+    /// where the input comes from the user (training and evaluation loops).
+    fn try_forward_t(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
+        layers::try_run(&self.layers(), xs, train)
+    }
 }
 
 /// Builds the model called `name` (one of [`MODEL_NAMES`]) under `vs` for data with
