@@ -13,6 +13,7 @@ with paths relative to the diary folder.
 import argparse
 import glob
 import os
+import re
 import sys
 import time
 
@@ -26,6 +27,19 @@ KERNEL = "rust-cnn"
 # The dependency line every notebook starts with; the pre-warm uses the same one so that
 # evcxr finds the crates it compiled then.
 DEP_LINE = ':dep support = { path = "../support" }'
+
+
+def error_text(cell, err):
+    """The kernel's own words for a failed cell: its error outputs and stderr, without
+    terminal colours (evcxr's compiler messages carry them)."""
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "error":
+            parts.append("\n".join(out.get("traceback", [])) or f"{out.get('ename')}: {out.get('evalue')}")
+        elif out.get("output_type") == "stream" and out.get("name") == "stderr":
+            parts.append(out.get("text", ""))
+    text = "\n".join(p for p in parts if p.strip()) or str(err)
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
 
 
 def run(nb, label, timeout):
@@ -45,7 +59,7 @@ def run(nb, label, timeout):
                 except (CellExecutionError, CellTimeoutError) as err:
                     first_line = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
                     return (f"{label}: code cell {code_cells} (cell {index + 1}, "
-                            f"starting {first_line[:60]!r}) failed:\n{err}")
+                            f"starting {first_line[:60]!r}) failed:\n{error_text(cell, err)}")
                 took = time.time() - start
                 print(f"  cell {index + 1:>2}: {took:6.1f} s", flush=True)
     except DeadKernelError as err:

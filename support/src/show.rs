@@ -15,7 +15,9 @@ const HEAD_ROWS: usize = 30;
 const TAIL_ROWS: usize = 5;
 
 /// A DataFrame ready to show: see [`table`].
-#[derive(Clone)]
+/// (`Debug` because evcxr requires it of a cell's value, even one it shows through
+/// `evcxr_display`.)
+#[derive(Clone, Debug)]
 pub struct Table {
     df: DataFrame,
 }
