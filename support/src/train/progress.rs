@@ -1,14 +1,21 @@
 //! One progress line per epoch, redrawn in place with `\r`.
 //!
-//! A carriage return moves back to the start of the line in a terminal and in
-//! JupyterLab's output area alike, so each epoch leaves exactly one line: no flood of
-//! output, and the finished line keeps the epoch's numbers. Redraws are throttled to a
-//! few per second.
+//! A carriage return moves back to the start of the line in a terminal, so each epoch
+//! leaves exactly one line: no flood of output, and the finished line keeps the epoch's
+//! numbers. Redraws are throttled to a few per second.
+//!
+//! Inside the evcxr kernel a redraw cannot work: evcxr forwards the notebook's output to
+//! JupyterLab one complete line at a time, so an unfinished line would stay invisible
+//! until the epoch ends. There the progress is a new line at most every
+//! [`KERNEL_REDRAW`], so a long epoch still shows that it is alive, and a short one
+//! prints only its final line.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
 
 const REDRAW: Duration = Duration::from_millis(250);
+/// How often a progress line is printed inside the evcxr kernel.
+const KERNEL_REDRAW: Duration = Duration::from_secs(30);
 const BAR: usize = 20;
 
 /// The progress line of one epoch.
@@ -20,6 +27,8 @@ pub(crate) struct Progress {
     start: Instant,
     last: Option<Instant>,
     width: usize,
+    /// True inside evcxr, which sets `EVCXR_IS_RUNTIME` in the process running cells.
+    in_kernel: bool,
 }
 
 /// `1m05s` or `42s`.
@@ -42,10 +51,15 @@ impl Progress {
             start: Instant::now(),
             last: None,
             width: 0,
+            in_kernel: std::env::var_os("EVCXR_IS_RUNTIME").is_some(),
         }
     }
 
     fn draw(&mut self, text: &str, end: &str) {
+        if self.in_kernel {
+            println!("{text}");
+            return;
+        }
         // Pad with spaces so a shorter line fully covers the previous one.
         let pad = self.width.saturating_sub(text.len());
         self.width = text.len();
@@ -55,7 +69,18 @@ impl Progress {
 
     /// Redraws after `done` batches, if the last redraw is old enough.
     pub(crate) fn update(&mut self, done: usize, loss: f64, acc: f64, images: usize) {
-        if !self.enabled || self.last.is_some_and(|t| t.elapsed() < REDRAW) {
+        let every = if self.in_kernel {
+            KERNEL_REDRAW
+        } else {
+            REDRAW
+        };
+        // In a terminal the first redraw comes at once; in the kernel it waits `every`,
+        // so a short epoch prints only its final line.
+        let due = match self.last {
+            Some(t) => t.elapsed() >= every,
+            None => !self.in_kernel || self.start.elapsed() >= every,
+        };
+        if !self.enabled || !due {
             return;
         }
         self.last = Some(Instant::now());
@@ -90,7 +115,7 @@ impl Progress {
 
     /// Ends an unfinished line (interruption, divergence) so later output starts fresh.
     pub(crate) fn abandon(&mut self) {
-        if self.enabled && self.last.is_some() {
+        if self.enabled && self.last.is_some() && !self.in_kernel {
             println!();
         }
     }
