@@ -114,7 +114,7 @@ run_logged "writing the rust-cnn kernelspec" .setup/kernel.log \
   --evcxr "$repo/$evcxr" --cargo "$(command -v cargo)"
 
 # --- 6. Build support (tests, the cnn binary) ------------------------------------------
-say "building the support crate (first time: ~10 minutes for tch, polars and plotters)"
+say "cargo build (the first time compiles tch, polars and plotters: 10-20 minutes)"
 run_logged "cargo build" .setup/build.log cargo build --workspace --all-targets --locked
 
 # --- 7. Pre-warm the notebooks' build cache --------------------------------------------
@@ -123,7 +123,7 @@ warm_hash=$( (cat Cargo.lock support/Cargo.toml .venv/share/jupyter/kernels/rust
 if stamp_ok prewarm "$warm_hash"; then
   say "notebook build cache is warm"
 else
-  say "pre-warming the notebooks' build cache (first time: ~10 minutes)"
+  say "pre-warming the notebooks' build cache (the first time: 10-20 minutes)"
   run_logged "pre-warming the kernel cache" .setup/prewarm.log .venv/bin/python scripts/notebooks.py prewarm
   stamp_set prewarm "$warm_hash"
 fi
