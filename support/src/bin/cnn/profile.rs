@@ -13,6 +13,7 @@
 use anyhow::{Context, Result, bail};
 use std::time::Instant;
 use support::fmp::Fmp;
+use support::models::fmp_net::leaky_relu;
 use support::models::{self, FmpConfig};
 use support::train::Optimizer;
 use tch::nn::ModuleT;
@@ -141,7 +142,7 @@ fn profile_step(vs: &nn::VarStore, config: &FmpConfig, batch: i64) -> Result<Tal
             },
         );
         x = run(&mut tally, &x, "leaky ReLU".into(), vec![], &|t| {
-            t.maximum(&(t * slope))
+            leaky_relu(t, slope)
         });
         let p = if head {
             config.dropout_max
@@ -226,7 +227,7 @@ pub fn run(batches: &[i64]) -> Result<()> {
     if batches.iter().any(|&b| b < 1) {
         bail!("batch sizes must be positive, got {batches:?}");
     }
-    let threads = tch::get_num_threads();
+    let threads = support::device::device_by_name("cpu")?.threads;
     let config = FmpConfig::mnist_paper();
     println!(
         "profile of one fmp-mnist training step on CPU, {threads} thread(s), median of \
