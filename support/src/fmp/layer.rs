@@ -198,9 +198,11 @@ fn torch_seed() -> u64 {
 ///
 /// Each region has at most `k x k` positions (`k <= 3`); its candidate flat indices
 /// `min(first + a, last) * W + min(first + b, last)` (repeats are harmless) are built on
-/// the host once per call and shared by all images and channels. The argmax is found
-/// without autograd, then the values are gathered with autograd at those positions, so
-/// the backward pass is a single scatter-add onto the max positions.
+/// the host once per call and shared by all images and channels. The candidates are read
+/// with one `index_select` (a plain row copy, about twice as fast as `gather` with an
+/// expanded index) and the argmax is found without autograd. When `x` needs no gradient
+/// (evaluation) the maxima are returned as they are; otherwise the values are gathered with
+/// autograd at the argmax positions, so the backward pass is a single scatter-add onto them.
 fn pool_regions(x: &Tensor, rows: &[Interval], cols: &[Interval]) -> Tensor {
     let size = x.size();
     let (lead, w) = (&size[..size.len() - 2], size[size.len() - 1]);
@@ -223,17 +225,18 @@ fn pool_regions(x: &Tensor, rows: &[Interval], cols: &[Interval]) -> Tensor {
     let cand = Tensor::from_slice(&cand).to_device(x.device());
     let flat = x.reshape([-1, size[size.len() - 2] * w]);
     let batch = flat.size()[0];
-    let argmax = tch::no_grad(|| {
-        let (_, which) = flat
-            .gather(1, &cand.expand([batch, cells * k * k], false), false)
-            .view([batch, cells, k * k])
-            .max_dim(2, true);
-        cand.view([1, cells, k * k])
-            .expand([batch, cells, k * k], false)
-            .gather(2, &which, false)
-            .view([batch, cells])
-    });
     let mut out_size = lead.to_vec();
     out_size.extend([rows.len() as i64, cols.len() as i64]);
+    let (max, which) = tch::no_grad(|| {
+        flat.index_select(1, &cand)
+            .view([batch, cells, k * k])
+            .max_dim(2, false)
+    });
+    if !x.requires_grad() {
+        // No backward will run (evaluation, `no_grad`): the maxima are the answer.
+        return max.view(out_size.as_slice());
+    }
+    let offsets = Tensor::arange(cells, (Kind::Int64, x.device())) * (k * k);
+    let argmax = cand.take(&(which + offsets));
     flat.gather(1, &argmax, false).view(out_size.as_slice())
 }

@@ -27,6 +27,13 @@ pub struct BenchArgs {
     /// The Python with torch for the peers (default: <repo>/.venv/bin/python).
     #[arg(long)]
     pub python: Option<PathBuf>,
+    /// Instead of the comparison, print where one fmp-mnist training step spends its time,
+    /// per op kind, at batches 32, 64 and 128 (or `--batch`).
+    #[arg(long)]
+    pub profile: bool,
+    /// With `--profile`: profile only this batch size.
+    #[arg(long, requires = "profile")]
+    pub batch: Option<i64>,
 }
 
 /// One measured training run.
@@ -201,6 +208,10 @@ fn print(m: &Measure) {
 }
 
 pub fn run(args: BenchArgs) -> Result<()> {
+    if args.profile {
+        let batches = args.batch.map_or(vec![32, 64, 128], |b| vec![b]);
+        return crate::profile::run(&batches);
+    }
     let threads = support::device::device_by_name("cpu")?.threads;
     let root = repo_root(&std::env::current_dir()?)
         .context("run `cnn bench` inside the repository (it needs bench/ and .venv/)")?;

@@ -8,6 +8,7 @@ mod data;
 mod env;
 mod eval;
 mod fmp;
+mod profile;
 mod summary;
 mod train;
 

@@ -1,0 +1,88 @@
+//! The FMP layer's fast paths (candidates by `index_select`, maxima returned directly when
+//! no gradient is needed) compute the same function and gradient as the straightforward
+//! per-region maximum.
+
+use support::fmp::{Fmp, Regions};
+use tch::nn::ModuleT;
+use tch::{Device, Kind, Tensor};
+
+/// Each region's maximum, one `narrow` + `amax` per region: slow but plainly right.
+fn straightforward(pool: &Fmp, x: &Tensor) -> Tensor {
+    let size = x.size();
+    let (rows, cols) = pool
+        .intervals(size[2], size[3])
+        .expect("seeded regions have intervals");
+    let out: Vec<Tensor> = rows
+        .iter()
+        .map(|r| {
+            let cells: Vec<Tensor> = cols
+                .iter()
+                .map(|c| {
+                    x.narrow(2, r.first, r.last - r.first + 1)
+                        .narrow(3, c.first, c.last - c.first + 1)
+                        .amax([2, 3], false)
+                })
+                .collect();
+            Tensor::stack(&cells, 2)
+        })
+        .collect();
+    Tensor::stack(&out, 2)
+}
+
+fn pools() -> Vec<Fmp> {
+    [
+        Regions::PseudorandomOverlapping,
+        Regions::PseudorandomDisjoint,
+        Regions::RandomOverlapping,
+        Regions::RandomDisjoint,
+    ]
+    .into_iter()
+    .map(|r| Fmp::new(10, r).with_seed(7))
+    .collect()
+}
+
+#[test]
+fn fmp_output_and_gradient_match_per_region_maxima() {
+    tch::manual_seed(3);
+    let x = Tensor::randn([3, 4, 14, 14], (Kind::Float, Device::Cpu));
+    let g = Tensor::randn([3, 4, 10, 10], (Kind::Float, Device::Cpu));
+    for pool in pools() {
+        let grads: Vec<(Tensor, Tensor)> = [true, false]
+            .into_iter()
+            .map(|fast| {
+                let leaf = x.detach().set_requires_grad(true);
+                let y = if fast {
+                    pool.forward_t(&leaf, true)
+                } else {
+                    straightforward(&pool, &leaf)
+                };
+                let s = (&y * &g).sum(Kind::Float);
+                let grad = Tensor::run_backward(&[&s], &[&leaf], false, false).remove(0);
+                (y.detach(), grad)
+            })
+            .collect();
+        let ((y1, g1), (y0, g0)) = (&grads[0], &grads[1]);
+        assert!(
+            y1.allclose(y0, 0.0, 0.0, false),
+            "{:?}: outputs differ",
+            pool.regions()
+        );
+        assert!(
+            g1.allclose(g0, 1e-6, 1e-6, false),
+            "{:?}: gradients differ",
+            pool.regions()
+        );
+    }
+}
+
+#[test]
+fn fmp_without_gradient_gives_the_same_maxima() {
+    tch::manual_seed(4);
+    let x = Tensor::randn([2, 3, 14, 14], (Kind::Float, Device::Cpu));
+    for pool in pools() {
+        let with_grad = pool.forward_t(&x.detach().set_requires_grad(true), true);
+        let without = tch::no_grad(|| pool.forward_t(&x, false));
+        assert!(!without.requires_grad());
+        assert!(with_grad.detach().equal(&without), "{:?}", pool.regions());
+    }
+}
