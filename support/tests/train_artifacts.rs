@@ -3,23 +3,10 @@
 mod train_util;
 
 use support::train::checkpoint::{CHECKPOINT, CONFIG, HISTORY};
-use support::train::{
-    FitConfig, LrSchedule, fit, load_checkpoint, read_history, read_record, resume,
-};
+use support::train::{FitConfig, fit, load_checkpoint, read_history, read_record, resume};
 use tch::nn::ModuleT;
 use tch::{Device, nn};
-use train_util::{Tiny, dataset, max_diff, run_in};
-
-fn config(dir: &std::path::Path, epochs: usize) -> FitConfig {
-    FitConfig {
-        epochs,
-        batch_size: 16,
-        schedule: LrSchedule::Constant(0.01),
-        run: Some(run_in(dir, "run")),
-        progress: false,
-        ..FitConfig::default()
-    }
-}
+use train_util::{Tiny, config, dataset, max_diff, run_in};
 
 #[test]
 fn artifacts_exist_and_the_checkpoint_reloads() {

@@ -5,18 +5,7 @@ mod train_util;
 use polars::prelude::DataType;
 use support::train::{Diverged, FitConfig, LrSchedule, Optimizer, fit};
 use tch::{Device, Kind, Tensor, nn};
-use train_util::{Tiny, dataset, run_in};
-
-fn config(dir: &std::path::Path, epochs: usize) -> FitConfig {
-    FitConfig {
-        epochs,
-        batch_size: 16,
-        schedule: LrSchedule::Constant(0.01),
-        run: Some(run_in(dir, "run")),
-        progress: false,
-        ..FitConfig::default()
-    }
-}
+use train_util::{Tiny, config, dataset, run_in};
 
 #[test]
 fn training_lowers_the_loss() {

@@ -133,3 +133,15 @@ pub fn run_in(dir: &std::path::Path, name: &str) -> String {
 pub fn max_diff(a: &Tensor, b: &Tensor) -> f64 {
     (a - b).abs().max().to_kind(Kind::Double).double_value(&[])
 }
+
+/// A quiet, quick training config writing its run into `dir`.
+pub fn config(dir: &std::path::Path, epochs: usize) -> support::train::FitConfig {
+    support::train::FitConfig {
+        epochs,
+        batch_size: 16,
+        schedule: support::train::LrSchedule::Constant(0.01),
+        run: Some(run_in(dir, "run")),
+        progress: false,
+        ..support::train::FitConfig::default()
+    }
+}
