@@ -1,5 +1,4 @@
 //! Synthetic data and tiny models shared by the `train_*` tests.
-#![allow(dead_code)] // each test file uses a different part of these helpers
 
 use support::data::{Dataset, Examples};
 use support::models::Model;

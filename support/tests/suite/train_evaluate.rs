@@ -1,11 +1,9 @@
 //! Evaluation, repeated passes and epoch-time estimates.
 
-mod train_util;
-
+use crate::train_util::{Tiny, dataset, max_diff};
 use support::train::{EvalOpts, ensemble_curve, estimate_epoch_time, evaluate, predict_repeated};
 use tch::nn::ModuleT;
 use tch::{Device, Kind, Tensor, nn};
-use train_util::{Tiny, dataset, max_diff};
 
 fn one_pass_probabilities(model: &Tiny, data: &support::data::Dataset) -> Tensor {
     let opts = support::data::BatchOpts::new(data, 7, Device::Cpu);

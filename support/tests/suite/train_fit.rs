@@ -1,11 +1,9 @@
 //! `fit`: the loss falls, the history is complete, bad input is a sentence.
 
-mod train_util;
-
+use crate::train_util::{Tiny, config, dataset, run_in};
 use polars::prelude::DataType;
 use support::train::{Diverged, FitConfig, LrSchedule, Optimizer, fit};
 use tch::{Device, Kind, Tensor, nn};
-use train_util::{Tiny, config, dataset, run_in};
 
 #[test]
 fn training_lowers_the_loss() {

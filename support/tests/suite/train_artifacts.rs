@@ -1,12 +1,10 @@
 //! Run folders: what `fit` leaves on disk, reloading it, and `resume`.
 
-mod train_util;
-
+use crate::train_util::{Tiny, config, dataset, max_diff, run_in};
 use support::train::checkpoint::{CHECKPOINT, CONFIG, HISTORY};
 use support::train::{FitConfig, fit, load_checkpoint, read_history, read_record, resume};
 use tch::nn::ModuleT;
 use tch::{Device, nn};
-use train_util::{Tiny, config, dataset, max_diff, run_in};
 
 #[test]
 fn artifacts_exist_and_the_checkpoint_reloads() {

@@ -1,0 +1,25 @@
+//! The integration tests, one module per topic, linked into a single test binary:
+//! support pulls in libtorch and polars, so each extra test binary costs a long link
+//! and hundreds of megabytes. Run one topic with `cargo test --test suite fmp_`.
+
+mod data_augment;
+mod data_bad_inputs;
+mod data_download;
+mod data_fashion_mnist;
+mod data_formats;
+mod diary_export;
+mod fmp_layer;
+mod fmp_regions;
+mod fmp_sizes;
+mod models_counts;
+mod models_forward;
+mod models_training;
+mod perf_fmp_pool;
+mod perf_leaky_relu;
+mod plot_figures;
+mod show_table;
+mod train_artifacts;
+mod train_evaluate;
+mod train_fit;
+mod train_interrupt;
+mod train_util;
