@@ -2,10 +2,11 @@
 //!
 //! Block `n` (n = 1..L) is a 2x2 valid convolution with `F n` filters (linear growth: the
 //! grid shrinks slowly, so the width grows slowly too), optional BatchNorm (the course's
-//! addition, not the paper's), a leaky ReLU, dropout, and fractional max-pooling to the
-//! size [`fmp_sizes`] computed backwards from the head. The head is a 2x2 convolution with
-//! `F (L + 1)` filters taking 2x2 to 1x1 and a 1x1 convolution to the classes: on a 1x1
-//! grid that is exactly a fully connected layer, written as a convolution.
+//! addition, not the paper's), a leaky ReLU, fractional max-pooling to the size
+//! [`fmp_sizes`] computed backwards from the head, and dropout on the pooled output. The
+//! head is a 2x2 convolution with `F (L + 1)` filters taking 2x2 to 1x1 and a 1x1
+//! convolution to the classes: on a 1x1 grid that is exactly a fully connected layer,
+//! written as a convolution.
 //!
 //! Parameters: block n has `4 F(n-1) F n + F n` (block 1 reads the image's channels),
 //! C2 `4 L F (L+1) F + (L+1) F`, C1 `(L+1) F classes + classes`, plus `2 F n` per
@@ -205,13 +206,13 @@ impl FmpNet {
         &self.sizes
     }
 
-    /// Convolution output -> optional BatchNorm -> leaky ReLU -> dropout.
-    fn activate(&self, x: Tensor, norm: Option<&nn::BatchNorm>, p: f64, train: bool) -> Tensor {
+    /// Convolution output -> optional BatchNorm -> leaky ReLU.
+    fn activate(&self, x: Tensor, norm: Option<&nn::BatchNorm>, train: bool) -> Tensor {
         let x = match norm {
             Some(bn) => x.apply_t(bn, train),
             None => x,
         };
-        leaky_relu(&x, self.config.leaky_slope).dropout(p, train)
+        leaky_relu(&x, self.config.leaky_slope)
     }
 }
 
@@ -268,31 +269,25 @@ impl Model for FmpNet {
                     .flat_map(|b| b.ws.iter().chain(b.bs.iter())),
             );
             out.push(Layer::new(
-                format!(
-                    "block {n} conv 2x2 {channels} -> {filters}{bn} + leaky ReLU + dropout {:.2}",
-                    block.dropout
-                ),
+                format!("block {n} conv 2x2 {channels} -> {filters}{bn} + leaky ReLU"),
                 Expects::exactly(channels, side),
                 params,
-                move |x, train| {
-                    self.activate(
-                        x.apply(&block.conv),
-                        block.norm.as_ref(),
-                        block.dropout,
-                        train,
-                    )
-                },
+                move |x, train| self.activate(x.apply(&block.conv), block.norm.as_ref(), train),
             ));
             let pooled = block.pool.out();
             out.push(Layer::new(
                 format!(
-                    "block {n} FMP {} -> {pooled} ({})",
+                    "block {n} FMP {} -> {pooled} ({}) + dropout {:.2}",
                     side - 1,
-                    self.config.regions
+                    self.config.regions,
+                    block.dropout
                 ),
                 Expects::exactly(filters, side - 1),
                 vec![],
-                |x, train| block.pool.forward_t(x, train),
+                // Dropout after the pooling, as in Graham's code: before it, the max would
+                // pick dropout's scaled-up survivors, so training activations would run
+                // larger than test ones and BatchNorm's running statistics would not fit.
+                |x, train| block.pool.forward_t(x, train).dropout(block.dropout, train),
             ));
             side = pooled;
             channels = filters;
@@ -309,7 +304,10 @@ impl Model for FmpNet {
             format!("C2 conv 2x2 {channels} -> {head}{bn} + leaky ReLU + dropout {p:.2}"),
             Expects::exactly(channels, 2),
             params,
-            move |x, train| self.activate(x.apply(&self.c2), self.c2_norm.as_ref(), p, train),
+            move |x, train| {
+                self.activate(x.apply(&self.c2), self.c2_norm.as_ref(), train)
+                    .dropout(p, train)
+            },
         ));
         out.push(Layer::new(
             format!("C1 conv 1x1 {head} -> {} + flatten", self.config.classes),
