@@ -67,7 +67,7 @@ class LeNet5Modern(nn.Module):
 
 class FmpNet(nn.Module):
     """Graham's MNIST FMP net as the crate builds it: L blocks of conv 2x2 (32 n filters)
-    + BatchNorm + leaky ReLU 0.2 + dropout 0.5 (n-1)/L + fractional max-pooling, then
+    + BatchNorm + leaky ReLU 0.2 + fractional max-pooling + dropout 0.5 (n-1)/L, then
     conv 2x2 + BN + leaky ReLU + dropout 0.5 and a 1x1 conv to the classes."""
 
     def __init__(self, pooled, growth=32, classes=10):
@@ -77,8 +77,8 @@ class FmpNet(nn.Module):
         for n, out in enumerate(pooled, start=1):
             f = growth * n
             blocks += [nn.Conv2d(channels, f, 2), nn.BatchNorm2d(f), nn.LeakyReLU(0.2),
-                       nn.Dropout(0.5 * (n - 1) / layers),
-                       nn.FractionalMaxPool2d(2, output_size=out)]
+                       nn.FractionalMaxPool2d(2, output_size=out),
+                       nn.Dropout(0.5 * (n - 1) / layers)]
             channels = f
         head = growth * (layers + 1)
         blocks += [nn.Conv2d(channels, head, 2), nn.BatchNorm2d(head), nn.LeakyReLU(0.2),

@@ -1,13 +1,14 @@
 //! The fractional max-pooling layer.
 //!
 //! Graham's regions are products of a row interval and a column interval, each at most 3
-//! wide, so every region is at most 3x3. The layer gathers each region's candidates with
-//! one whole-tensor `gather`, finds the argmax without autograd, and gathers the values at
-//! the argmax with autograd, like libtorch's own max-pooling keeps its indices: the
-//! gradient reaches only the max positions, through a single scatter-add. (Separable
+//! wide, so every region is at most 3x3. The layer finds each region's argmax without
+//! autograd (in Rust on a CPU, with tensor ops elsewhere), then gathers the values at the
+//! argmax with autograd, like libtorch's own max-pooling keeps its indices: the gradient
+//! reaches only the max positions, through a single scatter-add. (Separable
 //! `index_select`s along the last dimension were 10-50x slower on CPU libtorch.) One `u`
 //! (or shuffle) per axis per call is shared by all images and channels, as in Graham's code.
 
+use super::cpu;
 use super::regions::{Interval, Regions, check_sizes};
 use anyhow::{Result, bail, ensure};
 use rand::rngs::StdRng;
@@ -196,16 +197,35 @@ fn torch_seed() -> u64 {
 
 /// Max over each region `rows[i] x cols[j]` of the last two dimensions of `x`.
 ///
+/// The maxima and their flat positions come without autograd: from [`cpu::region_max`]
+/// on a CPU, otherwise from [`candidate_max`]. When `x` needs no gradient (evaluation)
+/// the maxima are the answer; otherwise the values are gathered with autograd at the
+/// argmax positions, like libtorch's own max-pooling keeps its indices, so the backward
+/// pass is a single scatter-add onto them.
+fn pool_regions(x: &Tensor, rows: &[Interval], cols: &[Interval]) -> Tensor {
+    let size = x.size();
+    let mut out_size = size[..size.len() - 2].to_vec();
+    out_size.extend([rows.len() as i64, cols.len() as i64]);
+    let (max, argmax) = cpu::region_max(x, rows, cols)
+        .unwrap_or_else(|| tch::no_grad(|| candidate_max(x, rows, cols)));
+    if !x.requires_grad() {
+        // No backward will run (evaluation, `no_grad`): the maxima are the answer.
+        return max.view(out_size.as_slice());
+    }
+    let flat = x.reshape([-1, size[size.len() - 2] * size[size.len() - 1]]);
+    flat.gather(1, &argmax, false).view(out_size.as_slice())
+}
+
+/// [`cpu::region_max`] with tensor ops, for any device and kind.
+///
 /// Each region has at most `k x k` positions (`k <= 3`); its candidate flat indices
 /// `min(first + a, last) * W + min(first + b, last)` (repeats are harmless) are built on
 /// the host once per call and shared by all images and channels. The candidates are read
 /// with one `index_select` (a plain row copy, about twice as fast as `gather` with an
-/// expanded index) and the argmax is found without autograd. When `x` needs no gradient
-/// (evaluation) the maxima are returned as they are; otherwise the values are gathered with
-/// autograd at the argmax positions, so the backward pass is a single scatter-add onto them.
-fn pool_regions(x: &Tensor, rows: &[Interval], cols: &[Interval]) -> Tensor {
+/// expanded index) and reduced with `max_dim`.
+fn candidate_max(x: &Tensor, rows: &[Interval], cols: &[Interval]) -> (Tensor, Tensor) {
     let size = x.size();
-    let (lead, w) = (&size[..size.len() - 2], size[size.len() - 1]);
+    let w = size[size.len() - 1];
     let k = rows
         .iter()
         .chain(cols)
@@ -224,19 +244,10 @@ fn pool_regions(x: &Tensor, rows: &[Interval], cols: &[Interval]) -> Tensor {
     let cells = (rows.len() * cols.len()) as i64;
     let cand = Tensor::from_slice(&cand).to_device(x.device());
     let flat = x.reshape([-1, size[size.len() - 2] * w]);
-    let batch = flat.size()[0];
-    let mut out_size = lead.to_vec();
-    out_size.extend([rows.len() as i64, cols.len() as i64]);
-    let (max, which) = tch::no_grad(|| {
-        flat.index_select(1, &cand)
-            .view([batch, cells, k * k])
-            .max_dim(2, false)
-    });
-    if !x.requires_grad() {
-        // No backward will run (evaluation, `no_grad`): the maxima are the answer.
-        return max.view(out_size.as_slice());
-    }
+    let (max, which) = flat
+        .index_select(1, &cand)
+        .view([-1, cells, k * k])
+        .max_dim(2, false);
     let offsets = Tensor::arange(cells, (Kind::Int64, x.device())) * (k * k);
-    let argmax = cand.take(&(which + offsets));
-    flat.gather(1, &argmax, false).view(out_size.as_slice())
+    (max, cand.take(&(which + offsets)))
 }

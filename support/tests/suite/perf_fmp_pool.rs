@@ -1,6 +1,7 @@
-//! The FMP layer's fast paths (candidates by `index_select`, maxima returned directly when
-//! no gradient is needed) compute the same function and gradient as the straightforward
-//! per-region maximum.
+//! The FMP layer's fast paths compute the same function and gradient as the
+//! straightforward per-region maximum: the Rust kernel (`f32` on the CPU), the tensor-op
+//! path every other kind and device takes (tested here with `f64`), and the maxima
+//! returned directly when no gradient is needed.
 
 use support::fmp::{Fmp, Regions};
 use tch::nn::ModuleT;
@@ -43,9 +44,15 @@ fn pools() -> Vec<Fmp> {
 
 #[test]
 fn fmp_output_and_gradient_match_per_region_maxima() {
+    for kind in [Kind::Float, Kind::Double] {
+        output_and_gradient_match(kind);
+    }
+}
+
+fn output_and_gradient_match(kind: Kind) {
     tch::manual_seed(3);
-    let x = Tensor::randn([3, 4, 14, 14], (Kind::Float, Device::Cpu));
-    let g = Tensor::randn([3, 4, 10, 10], (Kind::Float, Device::Cpu));
+    let x = Tensor::randn([3, 4, 14, 14], (kind, Device::Cpu));
+    let g = Tensor::randn([3, 4, 10, 10], (kind, Device::Cpu));
     for pool in pools() {
         let grads: Vec<(Tensor, Tensor)> = [true, false]
             .into_iter()
@@ -56,7 +63,7 @@ fn fmp_output_and_gradient_match_per_region_maxima() {
                 } else {
                     straightforward(&pool, &leaf)
                 };
-                let s = (&y * &g).sum(Kind::Float);
+                let s = (&y * &g).sum(kind);
                 let grad = Tensor::run_backward(&[&s], &[&leaf], false, false).remove(0);
                 (y.detach(), grad)
             })
@@ -64,12 +71,12 @@ fn fmp_output_and_gradient_match_per_region_maxima() {
         let ((y1, g1), (y0, g0)) = (&grads[0], &grads[1]);
         assert!(
             y1.allclose(y0, 0.0, 0.0, false),
-            "{:?}: outputs differ",
+            "{:?} {kind:?}: outputs differ",
             pool.regions()
         );
         assert!(
             g1.allclose(g0, 1e-6, 1e-6, false),
-            "{:?}: gradients differ",
+            "{:?} {kind:?}: gradients differ",
             pool.regions()
         );
     }
@@ -77,12 +84,48 @@ fn fmp_output_and_gradient_match_per_region_maxima() {
 
 #[test]
 fn fmp_without_gradient_gives_the_same_maxima() {
-    tch::manual_seed(4);
-    let x = Tensor::randn([2, 3, 14, 14], (Kind::Float, Device::Cpu));
-    for pool in pools() {
-        let with_grad = pool.forward_t(&x.detach().set_requires_grad(true), true);
-        let without = tch::no_grad(|| pool.forward_t(&x, false));
-        assert!(!without.requires_grad());
-        assert!(with_grad.detach().equal(&without), "{:?}", pool.regions());
+    for kind in [Kind::Float, Kind::Double] {
+        tch::manual_seed(4);
+        let x = Tensor::randn([2, 3, 14, 14], (kind, Device::Cpu));
+        for pool in pools() {
+            let with_grad = pool.forward_t(&x.detach().set_requires_grad(true), true);
+            let without = tch::no_grad(|| pool.forward_t(&x, false));
+            assert!(!without.requires_grad());
+            assert!(
+                with_grad.detach().equal(&without),
+                "{:?} {kind:?}",
+                pool.regions()
+            );
+        }
+    }
+}
+
+/// A NaN is the maximum of every region it falls in, as with libtorch's max-pooling, so
+/// a diverging net shows NaN instead of silently pooling around it.
+#[test]
+fn fmp_passes_nan_on_like_the_per_region_maxima() {
+    for kind in [Kind::Float, Kind::Double] {
+        tch::manual_seed(5);
+        let x = Tensor::randn([2, 3, 14, 14], (kind, Device::Cpu));
+        let _ = x.get(1).get(2).get(6).get(9).fill_(f64::NAN);
+        for pool in pools() {
+            let fast = pool.forward_t(&x, false);
+            let expected = straightforward(&pool, &x);
+            assert!(
+                fast.isnan().equal(&expected.isnan()),
+                "{:?} {kind:?}: NaN cells differ",
+                pool.regions()
+            );
+            assert!(
+                fast.isnan().any().int64_value(&[]) == 1,
+                "the NaN was pooled away"
+            );
+            assert!(
+                fast.nan_to_num(0.0, None, None)
+                    .equal(&expected.nan_to_num(0.0, None, None)),
+                "{:?} {kind:?}: outputs differ",
+                pool.regions()
+            );
+        }
     }
 }

@@ -149,15 +149,16 @@ fn profile_step(vs: &nn::VarStore, config: &FmpConfig, batch: i64) -> Result<Tal
         } else {
             config.dropout_max * (n - 1) as f64 / blocks as f64
         };
-        if p > 0.0 {
-            x = run(&mut tally, &x, "dropout".into(), vec![], &|t| {
-                t.dropout(p, true)
-            });
-        }
         if !head {
             let pool = Fmp::new(sizes.pooled[n - 1], config.regions);
             x = run(&mut tally, &x, "FMP".into(), vec![], &|t| {
                 pool.forward_t(t, true)
+            });
+        }
+        // As in the model: dropout on the pooled output (the head's after its activation).
+        if p > 0.0 {
+            x = run(&mut tally, &x, "dropout".into(), vec![], &|t| {
+                t.dropout(p, true)
             });
         }
     }

@@ -1,0 +1,130 @@
+//! The region maxima on the CPU, computed in Rust in one pass over the input.
+//!
+//! On a CPU, finding each region's maximum with tensor ops means copying every region's
+//! up-to-9 candidates into a new tensor before reducing it. Reading the input in place
+//! instead, plane by plane on libtorch's thread count, skips that copy; the training step
+//! then needs only the argmax positions, which [`super::layer`] gathers with autograd.
+
+use super::regions::Interval;
+use tch::{Device, Kind, Tensor};
+
+/// Each region's maximum and its flat index `row * W + col` within its plane, as two
+/// `[planes, rows.len() * cols.len()]` tensors, for an `f32` CPU tensor whose last two
+/// dimensions are `H x W`. `None` for other kinds and devices, which take the tensor-op
+/// path. A NaN in a region is its maximum, as in libtorch's max-pooling.
+pub(super) fn region_max(
+    x: &Tensor,
+    rows: &[Interval],
+    cols: &[Interval],
+) -> Option<(Tensor, Tensor)> {
+    let width = rows
+        .iter()
+        .chain(cols)
+        .map(Interval::width)
+        .max()
+        .unwrap_or(1);
+    if x.device() != Device::Cpu || x.kind() != Kind::Float || !(1..=3).contains(&width) {
+        return None;
+    }
+    let size = x.size();
+    let w = size[size.len() - 1] as usize;
+    let plane = size[size.len() - 2] as usize * w;
+    let x = x.detach().contiguous();
+    let planes = x.numel().checked_div(plane).unwrap_or(0);
+    let cells = rows.len() * cols.len();
+    let values = Tensor::empty([planes as i64, cells as i64], (Kind::Float, Device::Cpu));
+    let index = Tensor::empty([planes as i64, cells as i64], (Kind::Int64, Device::Cpu));
+    if planes == 0 || cells == 0 {
+        return Some((values, index));
+    }
+    // SAFETY: `x`, `values` and `index` are contiguous CPU tensors of the kinds read here
+    // with exactly these element counts; they outlive the slices, and the two outputs are
+    // fresh allocations that nothing else aliases.
+    let (input, out_values, out_index) = unsafe {
+        (
+            std::slice::from_raw_parts(x.data_ptr() as *const f32, planes * plane),
+            std::slice::from_raw_parts_mut(values.data_ptr() as *mut f32, planes * cells),
+            std::slice::from_raw_parts_mut(index.data_ptr() as *mut i64, planes * cells),
+        )
+    };
+    let out = (input, out_values, out_index);
+    // Disjoint regions are 1 or 2 wide, overlapping ones 2 or 3.
+    if width <= 2 {
+        pool_planes::<2>(out, plane, &taps(rows, w), &taps(cols, 1));
+    } else {
+        pool_planes::<3>(out, plane, &taps(rows, w), &taps(cols, 1));
+    }
+    Some((values, index))
+}
+
+/// Each interval's positions as `K` offsets `scale * min(first + a, last)`: a region
+/// narrower than `K` repeats its last position, which cannot change a maximum.
+fn taps<const K: usize>(intervals: &[Interval], scale: usize) -> Vec<[usize; K]> {
+    intervals
+        .iter()
+        .map(|iv| std::array::from_fn(|a| scale * (iv.first + a as i64).min(iv.last) as usize))
+        .collect()
+}
+
+/// Pools every plane of `input` into `values` and `index`, split over libtorch's threads.
+fn pool_planes<const K: usize>(
+    (input, values, index): (&[f32], &mut [f32], &mut [i64]),
+    plane: usize,
+    rows: &[[usize; K]],
+    cols: &[[usize; K]],
+) {
+    let cells = rows.len() * cols.len();
+    let planes = input.len() / plane;
+    let threads = (tch::get_num_threads().max(1) as usize).min(planes);
+    let per = planes.div_ceil(threads);
+    std::thread::scope(|scope| {
+        let chunks = input
+            .chunks(per * plane)
+            .zip(values.chunks_mut(per * cells))
+            .zip(index.chunks_mut(per * cells));
+        for ((input, values), index) in chunks {
+            scope.spawn(move || {
+                let planes = input
+                    .chunks(plane)
+                    .zip(values.chunks_mut(cells))
+                    .zip(index.chunks_mut(cells));
+                for ((p, v), i) in planes {
+                    pool_plane(p, rows, cols, v, i);
+                }
+            });
+        }
+    });
+}
+
+/// The maxima of one plane over every region `rows[i] x cols[j]`, row-major.
+///
+/// Every region reads exactly `K x K` positions, so the loops have fixed lengths that the
+/// compiler unrolls, instead of the 2-or-3 of each region.
+fn pool_plane<const K: usize>(
+    plane: &[f32],
+    rows: &[[usize; K]],
+    cols: &[[usize; K]],
+    values: &mut [f32],
+    index: &mut [i64],
+) {
+    let mut cell = 0;
+    for r in rows {
+        for c in cols {
+            let mut best = r[0] + c[0];
+            let mut best_value = plane[best];
+            for &y in r {
+                for &x in c {
+                    let v = plane[y + x];
+                    // Once the best is NaN nothing compares greater, so the NaN stays.
+                    if v > best_value || v.is_nan() {
+                        best = y + x;
+                        best_value = v;
+                    }
+                }
+            }
+            values[cell] = best_value;
+            index[cell] = best as i64;
+            cell += 1;
+        }
+    }
+}
