@@ -2,7 +2,8 @@
 
 The kernel gets no environment of its own except what the kernelspec's `env` block says,
 so that block carries everything the notebooks need: libtorch from the venv's torch,
-its `lib` folder on the library path, cargo on PATH, and a persistent EVCXR_TMPDIR.
+its `lib` folder on the library path, cargo on PATH, a persistent EVCXR_TMPDIR, and
+OpenMP threads that sleep instead of spinning between libtorch's ops.
 The spec is written into a new folder and swapped in, so a failure keeps the old one.
 """
 
@@ -42,6 +43,10 @@ def main() -> int:
             "PATH": path,
             "EVCXR_TMPDIR": os.path.join(args.repo, ".evcxr", "0"),
             "CNN_REPO": args.repo,
+            # libtorch's OpenMP threads otherwise spin after every op and compete with the
+            # FMP layer's own threads: a training step ran about 10 % faster, and evaluation
+            # about 50 % faster, with PASSIVE (cnn bench --profile on a 2-core CPU).
+            "OMP_WAIT_POLICY": "PASSIVE",
         },
     }
     kernels = os.path.join(sys.prefix, "share", "jupyter", "kernels")

@@ -1,7 +1,8 @@
 """Runs notebooks headless through the rust-cnn kernel.
 
     notebooks.py test [NOTEBOOK ...]   execute notebooks (default: notebooks/*.ipynb) and
-                                       check the diary files each one declares
+                                       check the diary files each one declares; with
+                                       --keep DIR, also save each executed notebook there
     notebooks.py prewarm               compile the notebooks' dependencies once, so that a
                                        student's first cell does not rebuild tch and polars
 
@@ -67,7 +68,7 @@ def run(nb, label, timeout):
     return None
 
 
-def test(paths, timeout):
+def test(paths, timeout, keep=None):
     failures = []
     diary = os.environ.get("CNN_DIARY_DIR", os.path.join(REPO, "diary"))
     for path in paths:
@@ -77,6 +78,11 @@ def test(paths, timeout):
         start = time.time()
         error = run(nb, label, timeout)
         took = time.time() - start
+        if keep:
+            os.makedirs(keep, exist_ok=True)
+            saved = os.path.join(keep, os.path.basename(path))
+            nbformat.write(nb, saved + ".tmp")
+            os.replace(saved + ".tmp", saved)
         if error:
             failures.append(error)
             print(f"FAILED {label} after {took:.0f} s", flush=True)
@@ -113,6 +119,7 @@ def main():
     ap.add_argument("command", choices=["test", "prewarm"])
     ap.add_argument("notebooks", nargs="*")
     ap.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
+    ap.add_argument("--keep", metavar="DIR", help="save the executed notebooks, outputs and all, in DIR")
     args = ap.parse_args()
     if args.command == "prewarm":
         return prewarm(args.timeout)
@@ -120,7 +127,7 @@ def main():
     if not paths:
         print("no notebooks found under notebooks/", file=sys.stderr)
         return 1
-    return test([os.path.abspath(p) for p in paths], args.timeout)
+    return test([os.path.abspath(p) for p in paths], args.timeout, args.keep)
 
 
 if __name__ == "__main__":

@@ -50,9 +50,9 @@ pub(super) fn region_max(
     let out = (input, out_values, out_index);
     // Disjoint regions are 1 or 2 wide, overlapping ones 2 or 3.
     if width <= 2 {
-        pool_planes::<2>(out, plane, &taps(rows, w), &taps(cols, 1));
+        pool_planes::<2>(out, (plane, w), &taps(rows, w), &taps(cols, 1));
     } else {
-        pool_planes::<3>(out, plane, &taps(rows, w), &taps(cols, 1));
+        pool_planes::<3>(out, (plane, w), &taps(rows, w), &taps(cols, 1));
     }
     Some((values, index))
 }
@@ -66,10 +66,11 @@ fn taps<const K: usize>(intervals: &[Interval], scale: usize) -> Vec<[usize; K]>
         .collect()
 }
 
-/// Pools every plane of `input` into `values` and `index`, split over libtorch's threads.
+/// Pools every `plane`-sized (`H x w`) plane of `input` into `values` and `index`, split
+/// over libtorch's threads.
 fn pool_planes<const K: usize>(
     (input, values, index): (&[f32], &mut [f32], &mut [i64]),
-    plane: usize,
+    (plane, w): (usize, usize),
     rows: &[[usize; K]],
     cols: &[[usize; K]],
 ) {
@@ -84,12 +85,13 @@ fn pool_planes<const K: usize>(
             .zip(index.chunks_mut(per * cells));
         for ((input, values), index) in chunks {
             scope.spawn(move || {
+                let mut band = (vec![0.0; w], vec![0; w]);
                 let planes = input
                     .chunks(plane)
                     .zip(values.chunks_mut(cells))
                     .zip(index.chunks_mut(cells));
                 for ((p, v), i) in planes {
-                    pool_plane(p, rows, cols, v, i);
+                    pool_plane(p, rows, cols, &mut band, v, i);
                 }
             });
         }
@@ -98,33 +100,54 @@ fn pool_planes<const K: usize>(
 
 /// The maxima of one plane over every region `rows[i] x cols[j]`, row-major.
 ///
-/// Every region reads exactly `K x K` positions, so the loops have fixed lengths that the
-/// compiler unrolls, instead of the 2-or-3 of each region.
+/// Separably: for each row interval, the maximum of its rows at every column (`band`,
+/// with the winning row's offset), then for each column interval the maximum of the band.
+/// Every interval reads exactly `K` positions and the pick is a bit mask, not a branch:
+/// on real activations a branch here mispredicts so often that it costs more than the
+/// reads, and the fixed-length, branch-free row pass compiles to SIMD.
 fn pool_plane<const K: usize>(
     plane: &[f32],
     rows: &[[usize; K]],
     cols: &[[usize; K]],
+    (band, band_at): &mut (Vec<f32>, Vec<usize>),
     values: &mut [f32],
     index: &mut [i64],
 ) {
+    let w = band.len();
     let mut cell = 0;
     for r in rows {
-        for c in cols {
-            let mut best = r[0] + c[0];
-            let mut best_value = plane[best];
-            for &y in r {
-                for &x in c {
-                    let v = plane[y + x];
-                    // Once the best is NaN nothing compares greater, so the NaN stays.
-                    if v > best_value || v.is_nan() {
-                        best = y + x;
-                        best_value = v;
-                    }
-                }
+        band.copy_from_slice(&plane[r[0]..r[0] + w]);
+        band_at.fill(r[0]);
+        for &y in &r[1..] {
+            let row = &plane[y..y + w];
+            for ((best, at), &v) in band.iter_mut().zip(band_at.iter_mut()).zip(row) {
+                let take = wins(v, *best);
+                *best = pick(take, v, *best);
+                *at ^= (*at ^ y) & take;
             }
-            values[cell] = best_value;
-            index[cell] = best as i64;
+        }
+        for c in cols {
+            let (mut best, mut at) = (band[c[0]], band_at[c[0]] + c[0]);
+            for &x in &c[1..] {
+                let take = wins(band[x], best);
+                best = pick(take, band[x], best);
+                at ^= (at ^ (band_at[x] + x)) & take;
+            }
+            values[cell] = best;
+            index[cell] = at as i64;
             cell += 1;
         }
     }
+}
+
+/// All ones when `v` replaces `best` as the maximum, else zero. A NaN wins, and once the
+/// best is NaN nothing compares greater, so the NaN stays (as in libtorch's max-pooling).
+fn wins(v: f32, best: f32) -> usize {
+    (((v > best) | v.is_nan()) as usize).wrapping_neg()
+}
+
+/// `v` where `take` is all ones, else `best`.
+fn pick(take: usize, v: f32, best: f32) -> f32 {
+    let bits = best.to_bits();
+    f32::from_bits(bits ^ ((bits ^ v.to_bits()) & take as u32))
 }

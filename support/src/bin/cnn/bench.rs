@@ -135,7 +135,10 @@ fn peer(
     let pooled: Vec<String> = sizes.pooled.iter().map(i64::to_string).collect();
     let seconds = if args.quick { QUICK_SECONDS } else { 0.0 };
     let limit = if args.quick { QUICK_TEST } else { 10_000 };
+    // The peers run with OpenMP's default wait policy, as a PyTorch user gets it; `cnn`
+    // itself restarts with PASSIVE (see main.rs), which measured a few % slower for them.
     let out = Command::new(python)
+        .env_remove("OMP_WAIT_POLICY")
         .arg(script)
         .args(["--model", model, "--batch-size", &batch.to_string()])
         .arg("--data")
