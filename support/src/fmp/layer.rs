@@ -4,12 +4,11 @@
 //! wide, so every region is at most 3x3. The layer finds each region's argmax without
 //! autograd (in Rust on a CPU, with tensor ops elsewhere), then gathers the values at the
 //! argmax with autograd, like libtorch's own max-pooling keeps its indices: the gradient
-//! reaches only the max positions, through a single scatter-add. (Separable
-//! `index_select`s along the last dimension were 10-50x slower on CPU libtorch.) One `u`
-//! (or shuffle) per axis per call is shared by all images and channels, as in Graham's code.
+//! reaches only the max positions, through a single scatter-add. One `u` (or shuffle) per
+//! axis per call is shared by all images and channels, as in Graham's code.
 
 use super::cpu;
-use super::regions::{Interval, Regions, check_sizes};
+use super::regions::{Interval, Regions, check_sizes, max_width};
 use anyhow::{Result, bail, ensure};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -226,12 +225,7 @@ fn pool_regions(x: &Tensor, rows: &[Interval], cols: &[Interval]) -> Tensor {
 fn candidate_max(x: &Tensor, rows: &[Interval], cols: &[Interval]) -> (Tensor, Tensor) {
     let size = x.size();
     let w = size[size.len() - 1];
-    let k = rows
-        .iter()
-        .chain(cols)
-        .map(Interval::width)
-        .max()
-        .unwrap_or(1);
+    let k = max_width(rows, cols);
     let at = |iv: &Interval, a: i64| (iv.first + a).min(iv.last);
     let mut cand = Vec::with_capacity(rows.len() * cols.len() * (k * k) as usize);
     for r in rows {

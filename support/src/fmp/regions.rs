@@ -48,6 +48,16 @@ impl Interval {
     }
 }
 
+/// The widest of these regions (1 when there are none): the side of the largest
+/// `rows[i] x cols[j]` region, which the pooling kernels read as a square.
+pub(super) fn max_width(rows: &[Interval], cols: &[Interval]) -> i64 {
+    rows.iter()
+        .chain(cols)
+        .map(Interval::width)
+        .max()
+        .unwrap_or(1)
+}
+
 impl Regions {
     /// All five, in the order tables and plots list them.
     pub const ALL: [Regions; 5] = [
