@@ -189,8 +189,9 @@ impl ModuleT for Fmp {
     }
 }
 
-/// A seed from libtorch's CPU generator, so `tch::manual_seed` governs fresh draws.
-fn torch_seed() -> u64 {
+/// A seed from libtorch's CPU generator, so `tch::manual_seed` governs fresh draws (the
+/// pooling regions here, the dropout masks in `models::leaky_dropout`).
+pub(crate) fn torch_seed() -> u64 {
     Tensor::randint(i64::MAX, [1], (Kind::Int64, Device::Cpu)).int64_value(&[0]) as u64
 }
 

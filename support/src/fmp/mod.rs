@@ -11,6 +11,7 @@ mod layer;
 mod regions;
 mod sizes;
 
+pub(crate) use layer::torch_seed;
 pub use layer::{Draw, Fmp};
 pub use regions::{
     Interval, Regions, check_sizes, disjoint_intervals, native_intervals, native_starts,

@@ -3,7 +3,8 @@
 //! Block `n` (n = 1..L) is a 2x2 valid convolution with `F n` filters (linear growth: the
 //! grid shrinks slowly, so the width grows slowly too), optional BatchNorm (the course's
 //! addition, not the paper's), a leaky ReLU, fractional max-pooling to the size
-//! [`fmp_sizes`] computed backwards from the head, and dropout on the pooled output. The
+//! [`fmp_sizes`] computed backwards from the head, and dropout on the pooled output. (The
+//! code pools before the leaky ReLU, which gives the same values: see `layers`.) The
 //! head is a 2x2 convolution with `F (L + 1)` filters taking 2x2 to 1x1 and a 1x1
 //! convolution to the classes: on a 1x1 grid that is exactly a fully connected layer,
 //! written as a convolution.
@@ -14,6 +15,7 @@
 
 use super::Model;
 use super::layers::{self, Expects, Layer, weights_and_bias};
+use super::leaky_dropout::leaky_relu_dropout;
 use crate::data::batches::pad_to;
 use crate::fmp::{Fmp, FmpSizes, Regions, fmp_sizes};
 use anyhow::{Result, ensure};
@@ -205,29 +207,14 @@ impl FmpNet {
     pub fn sizes(&self) -> &FmpSizes {
         &self.sizes
     }
-
-    /// Convolution output -> optional BatchNorm -> leaky ReLU.
-    fn activate(&self, x: Tensor, norm: Option<&nn::BatchNorm>, train: bool) -> Tensor {
-        let x = match norm {
-            Some(bn) => x.apply_t(bn, train),
-            None => x,
-        };
-        leaky_relu(&x, self.config.leaky_slope)
-    }
 }
 
-/// The leaky ReLU `x` for `x > 0`, `slope x` otherwise, i.e. `max(x, slope x)` for slopes
-/// in [0, 1].
-///
-/// tch's `leaky_relu` has its slope fixed at 0.01, and `max(x, slope x)` costs a multiply,
-/// a maximum and, backward, three masked kernels. libtorch's `prelu` with a constant
-/// one-element weight is the same function in one kernel each way: about 4.6x faster
-/// forward + backward on a `[64, 32, 35, 35]` batch (see `cnn bench --profile`).
-pub fn leaky_relu(x: &Tensor, slope: f64) -> Tensor {
-    let weight = Tensor::from_slice(&[slope])
-        .to_kind(x.kind())
-        .to_device(x.device());
-    x.prelu(&weight)
+/// The optional BatchNorm after a convolution.
+fn normalise(x: Tensor, norm: Option<&nn::BatchNorm>, train: bool) -> Tensor {
+    match norm {
+        Some(bn) => x.apply_t(bn, train),
+        None => x,
+    }
 }
 
 impl ModuleT for FmpNet {
@@ -256,6 +243,7 @@ impl Model for FmpNet {
             move |x, _| pad_to(x, input),
         )];
         let bn = if self.config.batch_norm { " + BN" } else { "" };
+        let slope = self.config.leaky_slope;
         let mut side = input;
         let mut channels = c;
         for (i, block) in self.blocks.iter().enumerate() {
@@ -269,15 +257,15 @@ impl Model for FmpNet {
                     .flat_map(|b| b.ws.iter().chain(b.bs.iter())),
             );
             out.push(Layer::new(
-                format!("block {n} conv 2x2 {channels} -> {filters}{bn} + leaky ReLU"),
+                format!("block {n} conv 2x2 {channels} -> {filters}{bn}"),
                 Expects::exactly(channels, side),
                 params,
-                move |x, train| self.activate(x.apply(&block.conv), block.norm.as_ref(), train),
+                move |x, train| normalise(x.apply(&block.conv), block.norm.as_ref(), train),
             ));
             let pooled = block.pool.out();
             out.push(Layer::new(
                 format!(
-                    "block {n} FMP {} -> {pooled} ({}) + dropout {:.2}",
+                    "block {n} FMP {} -> {pooled} ({}) + leaky ReLU + dropout {:.2}",
                     side - 1,
                     self.config.regions,
                     block.dropout
@@ -287,7 +275,13 @@ impl Model for FmpNet {
                 // Dropout after the pooling, as in Graham's code: before it, the max would
                 // pick dropout's scaled-up survivors, so training activations would run
                 // larger than test ones and BatchNorm's running statistics would not fit.
-                |x, train| block.pool.forward_t(x, train).dropout(block.dropout, train),
+                // The leaky ReLU moves after the pooling too: it is increasing, so the max
+                // of the activations is the activation of the max (same values, same
+                // argmax), and on the pooled grid it touches half as many values.
+                move |x, train| {
+                    let pooled = block.pool.forward_t(x, train);
+                    leaky_relu_dropout(&pooled, slope, block.dropout, train)
+                },
             ));
             side = pooled;
             channels = filters;
@@ -305,8 +299,8 @@ impl Model for FmpNet {
             Expects::exactly(channels, 2),
             params,
             move |x, train| {
-                self.activate(x.apply(&self.c2), self.c2_norm.as_ref(), train)
-                    .dropout(p, train)
+                let normalised = normalise(x.apply(&self.c2), self.c2_norm.as_ref(), train);
+                leaky_relu_dropout(&normalised, slope, p, train)
             },
         ));
         out.push(Layer::new(

@@ -9,6 +9,7 @@
 pub mod fcnn;
 pub mod fmp_net;
 pub mod layers;
+pub mod leaky_dropout;
 pub mod lenet;
 pub mod summary;
 

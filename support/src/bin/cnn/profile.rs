@@ -13,7 +13,7 @@
 use anyhow::{Context, Result, bail};
 use std::time::Instant;
 use support::fmp::Fmp;
-use support::models::fmp_net::leaky_relu;
+use support::models::leaky_dropout::leaky_relu_dropout;
 use support::models::{self, FmpConfig};
 use support::train::Optimizer;
 use tch::nn::ModuleT;
@@ -141,9 +141,6 @@ fn profile_step(vs: &nn::VarStore, config: &FmpConfig, batch: i64) -> Result<Tal
                 )
             },
         );
-        x = run(&mut tally, &x, "leaky ReLU".into(), vec![], &|t| {
-            leaky_relu(t, slope)
-        });
         let p = if head {
             config.dropout_max
         } else {
@@ -155,12 +152,15 @@ fn profile_step(vs: &nn::VarStore, config: &FmpConfig, batch: i64) -> Result<Tal
                 pool.forward_t(t, true)
             });
         }
-        // As in the model: dropout on the pooled output (the head's after its activation).
-        if p > 0.0 {
-            x = run(&mut tally, &x, "dropout".into(), vec![], &|t| {
-                t.dropout(p, true)
-            });
-        }
+        // As in the model: the pooling comes before the activation, which it commutes
+        // with, and the leaky ReLU and dropout are one mask multiplication.
+        x = run(
+            &mut tally,
+            &x,
+            "leaky ReLU + dropout".into(),
+            vec![],
+            &|t| leaky_relu_dropout(t, slope, p, true),
+        );
     }
     let (loss, secs) = timed(|| {
         x.set_requires_grad(true)
@@ -172,7 +172,7 @@ fn profile_step(vs: &nn::VarStore, config: &FmpConfig, batch: i64) -> Result<Tal
     let (mut grad, secs) =
         timed(|| Tensor::run_backward(&[&loss], &[&logits_leaf], false, false).remove(0));
     tally.add("loss backward", secs);
-    for stage in stages.iter().rev() {
+    for (i, stage) in stages.iter().enumerate().rev() {
         let probe = stage.output.detach().set_requires_grad(true);
         let probe_sum = (&probe * &grad).sum(Kind::Float);
         let (_, overhead) = timed(|| Tensor::run_backward(&[&probe_sum], &[&probe], false, false));
@@ -187,6 +187,9 @@ fn profile_step(vs: &nn::VarStore, config: &FmpConfig, batch: i64) -> Result<Tal
                 "backward-params"
             };
             tally.add(&format!("{kind} {what}"), (secs - overhead).max(0.0));
+        }
+        if i == 0 {
+            break; // the images need no gradient, so the real step skips this one
         }
         let (mut g, secs) = timed(|| Tensor::run_backward(&[&s], &[&stage.input], false, false));
         let what = if is_conv { "backward-data" } else { "backward" };
@@ -289,14 +292,13 @@ pub fn run(batches: &[i64]) -> Result<()> {
             .sum();
         println!(
             "totals: conv forward {:.1} ms, conv backward-data {:.1} ms, conv \
-             backward-weights {:.1} ms, BatchNorm {:.1} ms, leaky ReLU {:.1} ms, dropout {:.1} \
-             ms, FMP {:.1} ms, Adam {:.1} ms",
+             backward-weights {:.1} ms, BatchNorm {:.1} ms, leaky ReLU + dropout {:.1} ms, FMP \
+             {:.1} ms, Adam {:.1} ms",
             1e3 * conv_forward,
             1e3 * group("backward-data"),
             1e3 * group("backward-weights"),
             1e3 * group("BatchNorm"),
             1e3 * group("ReLU"),
-            1e3 * group("dropout"),
             1e3 * group("FMP"),
             1e3 * group("Adam"),
         );
