@@ -155,9 +155,13 @@ impl FmpNet {
         );
         let sizes = config.sizes()?;
         let norm = |p: nn::Path, c: i64| {
-            config
-                .batch_norm
-                .then(|| nn::batch_norm2d(p / "norm", c, Default::default()))
+            config.batch_norm.then(|| {
+                let config = nn::BatchNormConfig {
+                    eps: BN_EPS,
+                    ..Default::default()
+                };
+                nn::batch_norm2d(p / "norm", c, config)
+            })
         };
         let layers = config.layers as i64;
         let mut channels = config.in_channels;
@@ -209,13 +213,38 @@ impl FmpNet {
     }
 }
 
-/// The optional BatchNorm after a convolution.
-fn normalise(x: Tensor, norm: Option<&nn::BatchNorm>, train: bool) -> Tensor {
+/// A 2x2 valid convolution and its optional BatchNorm.
+///
+/// In evaluation the BatchNorm is a fixed affine map per channel, `scale (y - mean) +
+/// beta` with `scale = gamma / sqrt(var + eps)`, so it folds into the convolution's
+/// weights and bias: the same values (up to rounding) without a pass over the output,
+/// which makes a test pass about a tenth faster.
+fn conv_norm(x: &Tensor, conv: &nn::Conv2D, norm: Option<&nn::BatchNorm>, train: bool) -> Tensor {
     match norm {
-        Some(bn) => x.apply_t(bn, train),
-        None => x,
+        None => x.apply(conv),
+        Some(bn) if train => x.apply(conv).apply_t(bn, true),
+        Some(bn) => {
+            let scale = (&bn.running_var + BN_EPS).rsqrt();
+            let scale = match &bn.ws {
+                Some(gamma) => scale * gamma,
+                None => scale,
+            };
+            let weight = &conv.ws * scale.view([-1, 1, 1, 1]);
+            let bias = match &conv.bs {
+                Some(b) => (b - &bn.running_mean) * &scale,
+                None => -&bn.running_mean * &scale,
+            };
+            let bias = match &bn.bs {
+                Some(beta) => bias + beta,
+                None => bias,
+            };
+            x.conv2d(&weight, Some(&bias), [1, 1], [0, 0], [1, 1], 1)
+        }
     }
 }
+
+/// The BatchNorm epsilon: tch's default, which [`FmpNet::new`] builds with.
+const BN_EPS: f64 = 1e-5;
 
 impl ModuleT for FmpNet {
     /// Logits `[B, classes]`.
@@ -260,7 +289,7 @@ impl Model for FmpNet {
                 format!("block {n} conv 2x2 {channels} -> {filters}{bn}"),
                 Expects::exactly(channels, side),
                 params,
-                move |x, train| normalise(x.apply(&block.conv), block.norm.as_ref(), train),
+                move |x, train| conv_norm(x, &block.conv, block.norm.as_ref(), train),
             ));
             let pooled = block.pool.out();
             out.push(Layer::new(
@@ -299,7 +328,7 @@ impl Model for FmpNet {
             Expects::exactly(channels, 2),
             params,
             move |x, train| {
-                let normalised = normalise(x.apply(&self.c2), self.c2_norm.as_ref(), train);
+                let normalised = conv_norm(x, &self.c2, self.c2_norm.as_ref(), train);
                 leaky_relu_dropout(&normalised, slope, p, train)
             },
         ));

@@ -1,5 +1,6 @@
 //! Forward passes, `build`, the summary table and the debug pass.
 
+use support::fmp::Fmp;
 use support::models::lenet::{C3_TABLE, DIGIT_BITMAPS, bitmap_targets};
 use support::models::{
     FmpConfig, FmpNet, LeNet5, MODEL_NAMES, Model, build, debug_forward, default_in_channels,
@@ -227,4 +228,78 @@ fn checked_forward_equals_forward_in_evaluation() {
     let x = Tensor::randn([2, 1, 28, 28], (Kind::Float, Device::Cpu));
     let checked = net.try_forward_t(&x, false).unwrap();
     assert!(checked.equal(&net.forward_t(&x, false)));
+}
+
+/// Graham's net in evaluation, written out op by op in the textbook order: convolution,
+/// BatchNorm with the running statistics, leaky ReLU, then pooling.
+fn fmp_reference(vs: &nn::VarStore, config: &FmpConfig, seed: u64, x: &Tensor) -> Tensor {
+    let vars = vs.variables();
+    let var = |name: String| vars[&name].shallow_clone();
+    let conv = |x: &Tensor, name: &str| {
+        x.conv2d(
+            &var(format!("{name}.weight")),
+            Some(&var(format!("{name}.bias"))),
+            [1, 1],
+            [0, 0],
+            [1, 1],
+            1,
+        )
+    };
+    let norm = |x: &Tensor, name: &str| {
+        x.batch_norm(
+            Some(&var(format!("{name}.norm.weight"))),
+            Some(&var(format!("{name}.norm.bias"))),
+            Some(&var(format!("{name}.norm.running_mean"))),
+            Some(&var(format!("{name}.norm.running_var"))),
+            false,
+            0.1,
+            1e-5,
+            false,
+        )
+    };
+    let leaky = |x: &Tensor| x.maximum(&(x * config.leaky_slope));
+    let sizes = config.sizes().unwrap();
+    let mut x = x.shallow_clone();
+    for (i, &pooled) in sizes.pooled.iter().enumerate() {
+        let name = format!("block{}", i + 1);
+        let pool = Fmp::new(pooled, config.regions).with_seed(seed + i as u64 + 1);
+        x = pool.forward_t(
+            &leaky(&norm(&conv(&x, &format!("{name}.conv")), &name)),
+            false,
+        );
+    }
+    let x = leaky(&norm(&conv(&x, "c2.conv"), "c2"));
+    conv(&x, "c1").flatten(1, -1)
+}
+
+#[test]
+fn fmp_net_evaluation_equals_the_textbook_order_of_its_ops() {
+    tch::manual_seed(4);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let config = FmpConfig {
+        regions_seed: Some(11),
+        ..FmpConfig::mnist_paper()
+    };
+    let net = FmpNet::new(&vs.root(), config.clone()).unwrap();
+    // Trained-looking BatchNorm statistics and affine parameters, not the initial 0 and 1.
+    tch::no_grad(|| {
+        for (name, mut t) in vs.variables() {
+            if name.contains(".norm.") {
+                let noise = Tensor::rand(t.size(), (Kind::Float, Device::Cpu));
+                let _ = if name.ends_with("running_var") || name.ends_with("weight") {
+                    t.copy_(&(noise + 0.5))
+                } else {
+                    t.copy_(&(noise - 0.5))
+                };
+            }
+        }
+    });
+    let x = Tensor::randn([3, 1, 36, 36], (Kind::Float, Device::Cpu));
+    let ours = tch::no_grad(|| net.forward_t(&x, false));
+    let reference = tch::no_grad(|| fmp_reference(&vs, &config, 11, &x));
+    let diff = (&ours - &reference).abs().max().double_value(&[]);
+    assert!(
+        ours.allclose(&reference, 1e-4, 1e-5, false),
+        "largest difference {diff}"
+    );
 }
