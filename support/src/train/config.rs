@@ -3,8 +3,10 @@
 //! A plain struct with `Default` and named presets, saved as `config.json` next to the
 //! checkpoints so that a run can be read, repeated and resumed.
 
+use super::adam::Adam;
 use crate::data::Augment;
 use serde::{Deserialize, Serialize};
+use tch::Tensor;
 use tch::nn::{self, OptimizerConfig};
 
 /// The optimizer and its constants (the learning rate lives in [`LrSchedule`]).
@@ -22,36 +24,71 @@ pub enum Optimizer {
 }
 
 impl Optimizer {
-    /// Builds the libtorch optimizer over `vs` with rate `lr` and no weight decay.
-    pub fn build_for(&self, vs: &nn::VarStore, lr: f64) -> anyhow::Result<nn::Optimizer> {
+    /// Builds the optimizer over `vs` with rate `lr` and no weight decay.
+    pub fn build_for(&self, vs: &nn::VarStore, lr: f64) -> anyhow::Result<Stepper> {
         Ok(self.build(vs, lr, 0.0)?)
     }
 
-    /// Builds the libtorch optimizer over every trainable variable in `vs`.
+    /// Builds the optimizer over every trainable variable in `vs`: Adam and AdamW are
+    /// [`Adam`] (one fused pass per parameter), SGD is libtorch's.
     pub(crate) fn build(
         &self,
         vs: &nn::VarStore,
         lr: f64,
         weight_decay: f64,
-    ) -> Result<nn::Optimizer, tch::TchError> {
-        match *self {
-            Optimizer::Adam => nn::Adam {
-                wd: weight_decay,
-                ..Default::default()
-            }
-            .build(vs, lr),
-            Optimizer::AdamW => nn::AdamW {
-                wd: weight_decay,
-                ..Default::default()
-            }
-            .build(vs, lr),
-            Optimizer::Sgd { momentum, nesterov } => nn::Sgd {
-                momentum,
-                nesterov,
-                wd: weight_decay,
-                dampening: 0.0,
-            }
-            .build(vs, lr),
+    ) -> Result<Stepper, tch::TchError> {
+        Ok(match *self {
+            Optimizer::Adam => Stepper::Adam(Adam::new(vs, lr, weight_decay, false)),
+            Optimizer::AdamW => Stepper::Adam(Adam::new(vs, lr, weight_decay, true)),
+            Optimizer::Sgd { momentum, nesterov } => Stepper::Torch(
+                nn::Sgd {
+                    momentum,
+                    nesterov,
+                    wd: weight_decay,
+                    dampening: 0.0,
+                }
+                .build(vs, lr)?,
+            ),
+        })
+    }
+}
+
+/// A built optimizer: what takes the training steps.
+#[derive(Debug)]
+pub enum Stepper {
+    Adam(Adam),
+    Torch(nn::Optimizer),
+}
+
+impl Stepper {
+    pub fn set_lr(&mut self, lr: f64) {
+        match self {
+            Stepper::Adam(a) => a.set_lr(lr),
+            Stepper::Torch(o) => o.set_lr(lr),
+        }
+    }
+
+    /// Backpropagates `loss` and updates the parameters.
+    pub fn backward_step(&mut self, loss: &Tensor) {
+        match self {
+            Stepper::Adam(a) => a.backward_step(loss),
+            Stepper::Torch(o) => o.backward_step(loss),
+        }
+    }
+
+    /// Zeroes the gradients that `loss.backward()` accumulates, before [`Stepper::step`].
+    pub fn zero_grad(&mut self) {
+        match self {
+            Stepper::Adam(a) => a.zero_grad(),
+            Stepper::Torch(o) => o.zero_grad(),
+        }
+    }
+
+    /// Updates the parameters from the gradients `loss.backward()` accumulated.
+    pub fn step(&mut self) {
+        match self {
+            Stepper::Adam(a) => a.step(),
+            Stepper::Torch(o) => o.step(),
         }
     }
 }

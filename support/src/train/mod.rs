@@ -6,11 +6,12 @@
 //! let eval = evaluate(&model, &data, &EvalOpts::new(vs.device()))?;
 //! let curve = ensemble_curve(&model, &data, &EvalOpts::new(vs.device()), &[1, 2, 4, 8, 12])?;
 //! ```
-//! `config.rs` holds the configuration, `fit.rs` the loop, `history.rs` the per-epoch
+//! `config.rs` holds the configuration, `adam.rs` the fused Adam, `fit.rs` the loop, `history.rs` the per-epoch
 //! record, `checkpoint.rs` the run folders, `evaluate.rs` evaluation and repeated passes,
 //! `timing.rs` epoch-time estimates, `progress.rs` the progress line, `interrupt.rs`
 //! Ctrl-C handling and `tensorboard.rs` the event files.
 
+pub mod adam;
 pub mod checkpoint;
 pub mod config;
 pub mod evaluate;
@@ -22,7 +23,7 @@ pub mod tensorboard;
 pub mod timing;
 
 pub use checkpoint::{load_checkpoint, read_history, read_record, run_dir, runs_root};
-pub use config::{FitConfig, LrSchedule, Optimizer};
+pub use config::{FitConfig, LrSchedule, Optimizer, Stepper};
 pub use evaluate::{EvalOpts, Evaluation, Split, ensemble_curve, evaluate, predict_repeated};
 pub use fit::{Diverged, check_fit, fit, resume};
 pub use history::{EpochRecord, History, Outcome};

@@ -286,11 +286,12 @@ fn fmp_net_evaluation_equals_the_textbook_order_of_its_ops() {
         for (name, mut t) in vs.variables() {
             if name.contains(".norm.") {
                 let noise = Tensor::rand(t.size(), (Kind::Float, Device::Cpu));
-                let _ = if name.ends_with("running_var") || name.ends_with("weight") {
-                    t.copy_(&(noise + 0.5))
+                let shift = if name.ends_with("running_var") || name.ends_with("weight") {
+                    0.5
                 } else {
-                    t.copy_(&(noise - 0.5))
+                    -0.5
                 };
+                t.copy_(&(noise + shift));
             }
         }
     });

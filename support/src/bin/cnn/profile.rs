@@ -203,7 +203,7 @@ fn profile_step(vs: &nn::VarStore, config: &FmpConfig, batch: i64) -> Result<Tal
 /// evaluation forward pass (under `no_grad`, as `evaluate` runs it).
 fn whole_step(
     net: &dyn models::Model,
-    opt: &mut nn::Optimizer,
+    opt: &mut support::train::Stepper,
     batch: i64,
     input: i64,
 ) -> (f64, f64, f64) {
