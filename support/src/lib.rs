@@ -10,6 +10,7 @@ pub mod data;
 pub mod device;
 pub mod diary;
 pub mod fmp;
+pub mod layout;
 pub mod models;
 pub mod plot;
 pub mod show;

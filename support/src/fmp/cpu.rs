@@ -54,7 +54,7 @@ pub(super) fn region_max(
 
 /// Each interval's positions as `K` offsets `scale * min(first + a, last)`: a region
 /// narrower than `K` repeats its last position, which cannot change a maximum.
-fn taps<const K: usize>(intervals: &[Interval], scale: usize) -> Vec<[usize; K]> {
+pub(super) fn taps<const K: usize>(intervals: &[Interval], scale: usize) -> Vec<[usize; K]> {
     intervals
         .iter()
         .map(|iv| std::array::from_fn(|a| scale * (iv.first + a as i64).min(iv.last) as usize))
@@ -62,7 +62,7 @@ fn taps<const K: usize>(intervals: &[Interval], scale: usize) -> Vec<[usize; K]>
 }
 
 /// Each interval as `(first, width)`, for the column pass.
-fn spans(intervals: &[Interval]) -> Vec<(usize, usize)> {
+pub(super) fn spans(intervals: &[Interval]) -> Vec<(usize, usize)> {
     intervals
         .iter()
         .map(|iv| (iv.first as usize, iv.width() as usize))
@@ -104,13 +104,13 @@ fn pool_planes<const K: usize>(
 /// One row interval's maxima at every column (`max[0]`, with the winning flat offset in
 /// `at[0]`), and the maxima of each run of 2 and 3 neighbouring columns (`max[1]`,
 /// `max[2]`, starting at each column).
-struct Band {
-    max: [Vec<f32>; 3],
-    at: [Vec<usize>; 3],
+pub(super) struct Band {
+    pub(super) max: [Vec<f32>; 3],
+    pub(super) at: [Vec<usize>; 3],
 }
 
 impl Band {
-    fn new(w: usize) -> Band {
+    pub(super) fn new(w: usize) -> Band {
         Band {
             max: std::array::from_fn(|_| vec![0.0; w]),
             at: std::array::from_fn(|_| vec![0; w]),
@@ -167,7 +167,7 @@ fn pool_plane<const K: usize>(
 }
 
 /// `out[j]` = the later of `run[j]` and `next[j]` if it wins, else `run[j]`, with offsets.
-fn extend_runs(
+pub(super) fn extend_runs(
     (out, out_at): (&mut [f32], &mut [usize]),
     (run, run_at): (&[f32], &[usize]),
     (next, next_at): (&[f32], &[usize]),
@@ -183,12 +183,12 @@ fn extend_runs(
 
 /// All ones when `v` replaces `best` as the maximum, else zero. A NaN wins, and once the
 /// best is NaN nothing compares greater, so the NaN stays (as in libtorch's max-pooling).
-fn wins(v: f32, best: f32) -> usize {
+pub(super) fn wins(v: f32, best: f32) -> usize {
     (((v > best) | v.is_nan()) as usize).wrapping_neg()
 }
 
 /// `v` where `take` is all ones, else `best`.
-fn pick(take: usize, v: f32, best: f32) -> f32 {
+pub(super) fn pick(take: usize, v: f32, best: f32) -> f32 {
     let bits = best.to_bits();
     f32::from_bits(bits ^ ((bits ^ v.to_bits()) & take as u32))
 }

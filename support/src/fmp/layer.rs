@@ -7,8 +7,8 @@
 //! reaches only the max positions, through a single scatter-add. One `u` (or shuffle) per
 //! axis per call is shared by all images and channels, as in Graham's code.
 
-use super::cpu;
 use super::regions::{Interval, Regions, check_sizes, max_width};
+use super::{channels_last, cpu};
 use anyhow::{Result, bail, ensure};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -197,13 +197,27 @@ pub(crate) fn torch_seed() -> u64 {
 
 /// Max over each region `rows[i] x cols[j]` of the last two dimensions of `x`.
 ///
-/// The maxima and their flat positions come without autograd: from [`cpu::region_max`]
-/// on a CPU, otherwise from [`candidate_max`]. When `x` needs no gradient (evaluation)
+/// The maxima and their flat positions come without autograd: from
+/// [`channels_last::region_max`] or [`cpu::region_max`] on a CPU (by the tensor's
+/// layout), otherwise from [`candidate_max`]. When `x` needs no gradient (evaluation)
 /// the maxima are the answer; otherwise the values are gathered with autograd at the
 /// argmax positions, like libtorch's own max-pooling keeps its indices, so the backward
 /// pass is a single scatter-add onto them.
 fn pool_regions(x: &Tensor, rows: &[Interval], cols: &[Interval]) -> Tensor {
     let size = x.size();
+    if let Some((max, argmax)) = channels_last::region_max(x, rows, cols) {
+        // `[N, cells, C]`, shaped back to a channels-last `[N, C, rows, cols]` view.
+        let (n, c, hw) = (size[0], size[1], size[2] * size[3]);
+        let pooled = if x.requires_grad() {
+            let flat = x.permute([0, 2, 3, 1]).reshape([n, hw, c]);
+            flat.gather(1, &argmax, false)
+        } else {
+            max
+        };
+        return pooled
+            .view([n, rows.len() as i64, cols.len() as i64, c])
+            .permute([0, 3, 1, 2]);
+    }
     let mut out_size = size[..size.len() - 2].to_vec();
     out_size.extend([rows.len() as i64, cols.len() as i64]);
     let (max, argmax) = cpu::region_max(x, rows, cols)

@@ -6,6 +6,7 @@
 //! passes through many more layers. A new set of regions is drawn on every pass, so the
 //! network is its own ensemble at test time.
 
+mod channels_last;
 mod cpu;
 mod layer;
 mod regions;

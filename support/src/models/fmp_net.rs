@@ -18,6 +18,7 @@ use super::layers::{self, Expects, Layer, weights_and_bias};
 use super::leaky_dropout::leaky_relu_dropout;
 use crate::data::batches::pad_to;
 use crate::fmp::{Fmp, FmpSizes, Regions, fmp_sizes};
+use crate::layout::to_channels_last_on_cpu;
 use anyhow::{Result, ensure};
 use tch::Tensor;
 use tch::nn::{self, ModuleT};
@@ -213,7 +214,10 @@ impl FmpNet {
     }
 }
 
-/// A 2x2 valid convolution and its optional BatchNorm.
+/// A 2x2 valid convolution and its optional BatchNorm, channels-last on a CPU.
+///
+/// Only the first convolution's output (one input channel) needs the copy to channels-last
+/// ([`crate::layout`]); from then on every op keeps the layout.
 ///
 /// In evaluation the BatchNorm is a fixed affine map per channel, `scale (y - mean) +
 /// beta` with `scale = gamma / sqrt(var + eps)`, so it folds into the convolution's
@@ -221,8 +225,8 @@ impl FmpNet {
 /// which makes a test pass about a tenth faster.
 fn conv_norm(x: &Tensor, conv: &nn::Conv2D, norm: Option<&nn::BatchNorm>, train: bool) -> Tensor {
     match norm {
-        None => x.apply(conv),
-        Some(bn) if train => x.apply(conv).apply_t(bn, true),
+        None => to_channels_last_on_cpu(&x.apply(conv)),
+        Some(bn) if train => to_channels_last_on_cpu(&x.apply(conv)).apply_t(bn, true),
         Some(bn) => {
             let scale = (&bn.running_var + BN_EPS).rsqrt();
             let scale = match &bn.ws {
@@ -238,7 +242,7 @@ fn conv_norm(x: &Tensor, conv: &nn::Conv2D, norm: Option<&nn::BatchNorm>, train:
                 Some(beta) => bias + beta,
                 None => bias,
             };
-            x.conv2d(&weight, Some(&bias), [1, 1], [0, 0], [1, 1], 1)
+            to_channels_last_on_cpu(&x.conv2d(&weight, Some(&bias), [1, 1], [0, 0], [1, 1], 1))
         }
     }
 }

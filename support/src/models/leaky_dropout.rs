@@ -11,6 +11,7 @@
 //! libtorch's generator, so `tch::manual_seed` still makes runs repeatable.
 
 use crate::fmp::torch_seed;
+use crate::layout::is_channels_last;
 use tch::{Device, Kind, Tensor};
 
 /// `leaky_relu(x, slope)`, then in training dropout with probability `p`.
@@ -56,9 +57,15 @@ fn mask(x: &Tensor, slope: f64, p: f64) -> Tensor {
 /// draws depend only on the seed and the position, never on the thread split. Drawing a
 /// block's numbers first leaves a plain select loop, which compiles to SIMD.
 fn cpu_mask(x: &Tensor, slope: f32, p: f64) -> Tensor {
-    let x = x.detach().contiguous();
+    // Elementwise, so any dense layout works as it is; the mask takes the same strides.
+    let x = x.detach();
+    let x = if x.is_contiguous() || is_channels_last(&x) {
+        x
+    } else {
+        x.contiguous()
+    };
     let n = x.numel();
-    let out = Tensor::empty(x.size(), (Kind::Float, Device::Cpu));
+    let out = x.empty_like();
     if n == 0 {
         return out;
     }
@@ -66,8 +73,8 @@ fn cpu_mask(x: &Tensor, slope: f32, p: f64) -> Tensor {
     // `p < 1` (the models check it), so the threshold fits in 16 bits.
     let threshold = (p * 65536.0).round().min(65535.0) as u16;
     let seed = if p > 0.0 { torch_seed() } else { 0 };
-    // SAFETY: both tensors are contiguous `f32` CPU tensors of `n` elements that outlive
-    // the slices; `out` is a fresh allocation nothing else aliases.
+    // SAFETY: both tensors are dense `f32` CPU tensors of `n` elements in the same layout
+    // that outlive the slices; `out` is a fresh allocation nothing else aliases.
     let (input, output) = unsafe {
         (
             std::slice::from_raw_parts(x.data_ptr() as *const f32, n),

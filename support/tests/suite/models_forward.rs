@@ -230,9 +230,16 @@ fn checked_forward_equals_forward_in_evaluation() {
     assert!(checked.equal(&net.forward_t(&x, false)));
 }
 
-/// Graham's net in evaluation, written out op by op in the textbook order: convolution,
-/// BatchNorm with the running statistics, leaky ReLU, then pooling.
-fn fmp_reference(vs: &nn::VarStore, config: &FmpConfig, seed: u64, x: &Tensor) -> Tensor {
+/// Graham's net without dropout, written out op by op in the textbook order and layout:
+/// convolution, BatchNorm (batch statistics in training, running ones in evaluation),
+/// leaky ReLU, then pooling.
+fn fmp_reference(
+    vs: &nn::VarStore,
+    config: &FmpConfig,
+    seed: u64,
+    x: &Tensor,
+    train: bool,
+) -> Tensor {
     let vars = vs.variables();
     let var = |name: String| vars[&name].shallow_clone();
     let conv = |x: &Tensor, name: &str| {
@@ -251,7 +258,7 @@ fn fmp_reference(vs: &nn::VarStore, config: &FmpConfig, seed: u64, x: &Tensor) -
             Some(&var(format!("{name}.norm.bias"))),
             Some(&var(format!("{name}.norm.running_mean"))),
             Some(&var(format!("{name}.norm.running_var"))),
-            false,
+            train,
             0.1,
             1e-5,
             false,
@@ -297,10 +304,51 @@ fn fmp_net_evaluation_equals_the_textbook_order_of_its_ops() {
     });
     let x = Tensor::randn([3, 1, 36, 36], (Kind::Float, Device::Cpu));
     let ours = tch::no_grad(|| net.forward_t(&x, false));
-    let reference = tch::no_grad(|| fmp_reference(&vs, &config, 11, &x));
+    let reference = tch::no_grad(|| fmp_reference(&vs, &config, 11, &x, false));
     let diff = (&ours - &reference).abs().max().double_value(&[]);
     assert!(
         ours.allclose(&reference, 1e-4, 1e-5, false),
         "largest difference {diff}"
     );
+}
+
+#[test]
+fn fmp_net_training_step_equals_the_textbook_order_with_gradients() {
+    tch::manual_seed(12);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let config = FmpConfig {
+        regions_seed: Some(13),
+        dropout_max: 0.0,
+        ..FmpConfig::mnist_paper()
+    };
+    let net = FmpNet::new(&vs.root(), config.clone()).unwrap();
+    let x = Tensor::randn([4, 1, 36, 36], (Kind::Float, Device::Cpu));
+    let g = Tensor::randn([4, 10], (Kind::Float, Device::Cpu));
+    let params = vs.trainable_variables();
+    let value_and_grads = |out: Tensor| {
+        let s = (&out * &g).sum(Kind::Float);
+        (
+            out.detach(),
+            Tensor::run_backward(&[&s], &params, false, false),
+        )
+    };
+    let (ours, ours_grads) = value_and_grads(net.forward_t(&x, true));
+    let (reference, grads) = value_and_grads(fmp_reference(&vs, &config, 13, &x, true));
+    assert!(
+        ours.allclose(&reference, 1e-4, 1e-5, false),
+        "outputs differ"
+    );
+    // A convolution's bias right before BatchNorm has a zero gradient in exact arithmetic
+    // (the normalisation removes it), so its float gradient is rounding noise: hence a
+    // floor relative to the largest gradient of the whole net.
+    let largest = |t: &Tensor| t.abs().max().double_value(&[]);
+    let floor = 1e-4 * grads.iter().map(largest).fold(0.0, f64::max);
+    for ((p, a), b) in params.iter().zip(&ours_grads).zip(&grads) {
+        let (diff, largest) = (largest(&(a - b)), largest(b));
+        assert!(
+            diff <= 1e-4 * largest + floor,
+            "gradient of a {:?} parameter differs by {diff:e} (largest {largest:e})",
+            p.size()
+        );
+    }
 }

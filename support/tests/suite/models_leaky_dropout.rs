@@ -4,6 +4,7 @@
 //! as the net does, gives what pooling after it gives.
 
 use support::fmp::{Fmp, Regions};
+use support::layout::{is_channels_last, to_channels_last_on_cpu};
 use support::models::leaky_dropout::{leaky_relu, leaky_relu_dropout};
 use tch::nn::ModuleT;
 use tch::{Device, Kind, Tensor};
@@ -161,4 +162,17 @@ fn pooling_then_the_leaky_relu_equals_the_leaky_relu_then_pooling() {
         assert!(y0.allclose(&y1, 1e-6, 1e-7, false), "{regions}");
         assert!(g0.allclose(&g1, 1e-6, 1e-7, false), "{regions}");
     }
+}
+
+#[test]
+fn a_channels_last_input_keeps_its_layout_and_the_same_function() {
+    tch::manual_seed(10);
+    let x = to_channels_last_on_cpu(&randn(&[8, 16, 9, 9], Kind::Float));
+    let y = leaky_relu_dropout(&x, 0.2, 0.3, true);
+    assert!(is_channels_last(&y));
+    let kept = y.ne(0.0).to_kind(Kind::Float);
+    let expected = straightforward(&x, 0.2) * &kept / 0.7;
+    assert!(y.allclose(&expected, 1e-5, 1e-6, false));
+    let dropped = 1.0 - kept.mean(Kind::Double).double_value(&[]);
+    assert!((dropped - 0.3).abs() < 0.02, "dropped {dropped}");
 }

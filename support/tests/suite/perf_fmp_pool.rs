@@ -1,9 +1,10 @@
 //! The FMP layer's fast paths compute the same function and gradient as the
-//! straightforward per-region maximum: the Rust kernel (`f32` on the CPU), the tensor-op
-//! path every other kind and device takes (tested here with `f64`), and the maxima
-//! returned directly when no gradient is needed.
+//! straightforward per-region maximum: the Rust kernels (`f32` on the CPU, plane by plane
+//! and channels-last), the tensor-op path every other kind and device takes (tested here
+//! with `f64`), and the maxima returned directly when no gradient is needed.
 
 use support::fmp::{Fmp, Regions};
+use support::layout::{is_channels_last, to_channels_last_on_cpu};
 use tch::nn::ModuleT;
 use tch::{Device, Kind, Tensor};
 
@@ -42,16 +43,37 @@ fn pools() -> Vec<Fmp> {
     .collect()
 }
 
-#[test]
-fn fmp_output_and_gradient_match_per_region_maxima() {
-    for kind in [Kind::Float, Kind::Double] {
-        output_and_gradient_match(kind);
+/// The kinds and layouts to test: `f32` both plane by plane and channels-last.
+const CASES: [(Kind, bool); 3] = [
+    (Kind::Float, false),
+    (Kind::Float, true),
+    (Kind::Double, false),
+];
+
+/// `x` in the case's layout.
+fn laid_out(x: Tensor, channels_last: bool) -> Tensor {
+    if channels_last {
+        let y = to_channels_last_on_cpu(&x);
+        assert!(is_channels_last(&y));
+        y
+    } else {
+        x
     }
 }
 
-fn output_and_gradient_match(kind: Kind) {
+#[test]
+fn fmp_output_and_gradient_match_per_region_maxima() {
+    for (kind, channels_last) in CASES {
+        output_and_gradient_match(kind, channels_last);
+    }
+}
+
+fn output_and_gradient_match(kind: Kind, channels_last: bool) {
     tch::manual_seed(3);
-    let x = Tensor::randn([3, 4, 14, 14], (kind, Device::Cpu));
+    let x = laid_out(
+        Tensor::randn([3, 4, 14, 14], (kind, Device::Cpu)),
+        channels_last,
+    );
     let g = Tensor::randn([3, 4, 10, 10], (kind, Device::Cpu));
     for pool in pools() {
         let grads: Vec<(Tensor, Tensor)> = [true, false]
@@ -69,24 +91,31 @@ fn output_and_gradient_match(kind: Kind) {
             })
             .collect();
         let ((y1, g1), (y0, g0)) = (&grads[0], &grads[1]);
-        assert!(
-            y1.allclose(y0, 0.0, 0.0, false),
-            "{:?} {kind:?}: outputs differ",
+        let case = format!(
+            "{:?} {kind:?} channels-last {channels_last}",
             pool.regions()
         );
+        assert!(y1.allclose(y0, 0.0, 0.0, false), "{case}: outputs differ");
         assert!(
             g1.allclose(g0, 1e-6, 1e-6, false),
-            "{:?} {kind:?}: gradients differ",
-            pool.regions()
+            "{case}: gradients differ"
+        );
+        assert_eq!(
+            is_channels_last(y1),
+            channels_last,
+            "{case}: layout not kept"
         );
     }
 }
 
 #[test]
 fn fmp_without_gradient_gives_the_same_maxima() {
-    for kind in [Kind::Float, Kind::Double] {
+    for (kind, channels_last) in CASES {
         tch::manual_seed(4);
-        let x = Tensor::randn([2, 3, 14, 14], (kind, Device::Cpu));
+        let x = laid_out(
+            Tensor::randn([2, 3, 14, 14], (kind, Device::Cpu)),
+            channels_last,
+        );
         for pool in pools() {
             let with_grad = pool.forward_t(&x.detach().set_requires_grad(true), true);
             let without = tch::no_grad(|| pool.forward_t(&x, false));
@@ -104,10 +133,11 @@ fn fmp_without_gradient_gives_the_same_maxima() {
 /// a diverging net shows NaN instead of silently pooling around it.
 #[test]
 fn fmp_passes_nan_on_like_the_per_region_maxima() {
-    for kind in [Kind::Float, Kind::Double] {
+    for (kind, channels_last) in CASES {
         tch::manual_seed(5);
         let x = Tensor::randn([2, 3, 14, 14], (kind, Device::Cpu));
         let _ = x.get(1).get(2).get(6).get(9).fill_(f64::NAN);
+        let x = laid_out(x, channels_last);
         for pool in pools() {
             let fast = pool.forward_t(&x, false);
             let expected = straightforward(&pool, &x);

@@ -1,0 +1,139 @@
+//! The region maxima of a channels-last `f32` CPU tensor (see [`crate::layout`]).
+//!
+//! In memory a channels-last image is `H` rows of `W x C` values. A row interval's maxima
+//! at every column and channel are then the elementwise maxima of its rows, and the
+//! maxima of a run of neighbouring columns are the elementwise maxima of slices `C` apart:
+//! every pass is one long contiguous loop, and a region's maxima over all channels are a
+//! copy of `C` neighbouring values. The passes are those of [`super::cpu`], on rows of
+//! `W x C` values instead of `W`.
+
+use super::cpu::{Band, extend_runs, pick, spans, taps, wins};
+use super::regions::{Interval, max_width};
+use crate::layout::is_channels_last;
+use tch::{Device, Kind, Tensor};
+
+/// Each region's maxima and their flat positions `row * W + col` for every channel, as
+/// two `[N, rows.len() * cols.len(), C]` tensors, for a channels-last `f32` CPU tensor
+/// `[N, C, H, W]`. `None` for anything else. A NaN in a region is its maximum.
+pub(super) fn region_max(
+    x: &Tensor,
+    rows: &[Interval],
+    cols: &[Interval],
+) -> Option<(Tensor, Tensor)> {
+    let width = max_width(rows, cols);
+    if x.device() != Device::Cpu
+        || x.kind() != Kind::Float
+        || !is_channels_last(x)
+        || !(1..=3).contains(&width)
+    {
+        return None;
+    }
+    let size: Vec<usize> = x.size().iter().map(|&s| s as usize).collect();
+    let (n, c, h, w) = (size[0], size[1], size[2], size[3]);
+    let cells = rows.len() * cols.len();
+    let values = Tensor::empty([n, cells, c].map(|s| s as i64), (Kind::Float, Device::Cpu));
+    let index = Tensor::empty([n, cells, c].map(|s| s as i64), (Kind::Int64, Device::Cpu));
+    if n * cells * c == 0 {
+        return Some((values, index));
+    }
+    let x = x.detach();
+    // SAFETY: `x` is a dense channels-last CPU `f32` tensor, so its `n h w c` values lie
+    // in `[N, H, W, C]` order from its data pointer; `values` and `index` are fresh
+    // contiguous tensors of exactly these sizes that nothing else aliases.
+    let (input, out_values, out_index) = unsafe {
+        (
+            std::slice::from_raw_parts(x.data_ptr() as *const f32, n * h * w * c),
+            std::slice::from_raw_parts_mut(values.data_ptr() as *mut f32, n * cells * c),
+            std::slice::from_raw_parts_mut(index.data_ptr() as *mut i64, n * cells * c),
+        )
+    };
+    let out = (input, out_values, out_index);
+    if width <= 2 {
+        pool_images::<2>(out, (h, w, c), &taps(rows, 1), &spans(cols));
+    } else {
+        pool_images::<3>(out, (h, w, c), &taps(rows, 1), &spans(cols));
+    }
+    Some((values, index))
+}
+
+/// Pools every image of `input` into `values` and `index`, the images split over
+/// libtorch's threads.
+fn pool_images<const K: usize>(
+    (input, values, index): (&[f32], &mut [f32], &mut [i64]),
+    (h, w, c): (usize, usize, usize),
+    rows: &[[usize; K]],
+    cols: &[(usize, usize)],
+) {
+    let (image, out) = (h * w * c, rows.len() * cols.len() * c);
+    let images = input.len() / image;
+    let threads = (tch::get_num_threads().max(1) as usize).min(images);
+    let per = images.div_ceil(threads);
+    std::thread::scope(|scope| {
+        let chunks = input
+            .chunks(per * image)
+            .zip(values.chunks_mut(per * out))
+            .zip(index.chunks_mut(per * out));
+        for ((input, values), index) in chunks {
+            scope.spawn(move || {
+                let mut band = Band::new(w * c);
+                // The column of each position in a row of `W x C` values.
+                let column: Vec<usize> = (0..w * c).map(|e| e / c).collect();
+                let images = input
+                    .chunks(image)
+                    .zip(values.chunks_mut(out))
+                    .zip(index.chunks_mut(out));
+                for ((img, v), i) in images {
+                    pool_image(img, (w, c), (rows, cols), (&mut band, &column), v, i);
+                }
+            });
+        }
+    });
+}
+
+/// The maxima of one image over every region `rows[i] x cols[j]`, region-major with the
+/// channels innermost. Earlier positions win ties, row before column.
+fn pool_image<const K: usize>(
+    img: &[f32],
+    (w, c): (usize, usize),
+    (rows, cols): (&[[usize; K]], &[(usize, usize)]),
+    (band, column): (&mut Band, &[usize]),
+    values: &mut [f32],
+    index: &mut [i64],
+) {
+    let wc = w * c;
+    let mut cell = 0;
+    for r in rows {
+        let [max1, max2, max3] = &mut band.max;
+        let [at1, at2, at3] = &mut band.at;
+        max1.copy_from_slice(&img[r[0] * wc..][..wc]);
+        for (at, &col) in at1.iter_mut().zip(column) {
+            *at = r[0] * w + col;
+        }
+        for &y in &r[1..] {
+            let row = &img[y * wc..][..wc];
+            let merged = max1
+                .iter_mut()
+                .zip(at1.iter_mut())
+                .zip(row.iter().zip(column));
+            for ((best, at), (&v, &col)) in merged {
+                let take = wins(v, *best);
+                *best = pick(take, v, *best);
+                *at ^= (*at ^ (y * w + col)) & take;
+            }
+        }
+        // Runs of 2 columns are slices `c` apart, runs of 3 add the slice `2 c` on.
+        extend_runs((max2, at2), (max1, at1), (&max1[c..], &at1[c..]));
+        if K == 3 {
+            extend_runs((max3, at3), (max2, at2), (&max1[2 * c..], &at1[2 * c..]));
+        }
+        for &(first, width) in cols {
+            let (from, to) = (first * c, cell * c);
+            values[to..to + c].copy_from_slice(&band.max[width - 1][from..from + c]);
+            let at = &band.at[width - 1][from..from + c];
+            for (o, &a) in index[to..to + c].iter_mut().zip(at) {
+                *o = a as i64;
+            }
+            cell += 1;
+        }
+    }
+}
