@@ -352,3 +352,59 @@ fn fmp_net_training_step_equals_the_textbook_order_with_gradients() {
         );
     }
 }
+
+#[test]
+fn lenet_modern_step_equals_the_plane_by_plane_ops_with_gradients() {
+    tch::manual_seed(14);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let net = build("lenet5-modern", &vs.root(), 1, 10).unwrap();
+    let vars = vs.variables();
+    let var = |name: &str| vars[name].shallow_clone();
+    let reference = |x: &Tensor| {
+        let pool = |t: Tensor| t.max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], false);
+        let conv = |t: &Tensor, n: &str| {
+            t.conv2d(
+                &var(&format!("{n}.weight")),
+                Some(&var(&format!("{n}.bias"))),
+                [1, 1],
+                [2, 2],
+                [1, 1],
+                1,
+            )
+        };
+        let t = pool(conv(x, "conv1").relu());
+        let t = pool(conv(&t, "conv2").relu()).flatten(1, -1);
+        t.linear(&var("fc1.weight"), Some(&var("fc1.bias")))
+            .relu()
+            .linear(&var("fc2.weight"), Some(&var("fc2.bias")))
+    };
+    let x = Tensor::randn([5, 1, 28, 28], (Kind::Float, Device::Cpu));
+    let g = Tensor::randn([5, 10], (Kind::Float, Device::Cpu));
+    let params = vs.trainable_variables();
+    let value_and_grads = |out: Tensor| {
+        let s = (&out * &g).sum(Kind::Float);
+        (
+            out.detach(),
+            Tensor::run_backward(&[&s], &params, false, false),
+        )
+    };
+    let (ours, ours_grads) = value_and_grads(net.forward_t(&x, true));
+    let (expected, grads) = value_and_grads(reference(&x));
+    // Channels-last convolutions add in another order, so compare with a tolerance
+    // relative to each tensor's largest value.
+    let largest = |t: &Tensor| t.abs().max().double_value(&[]);
+    let diff = |a: &Tensor, b: &Tensor| largest(&(a - b)) / largest(b);
+    assert!(
+        diff(&ours, &expected) < 1e-5,
+        "outputs differ by {:e}",
+        diff(&ours, &expected)
+    );
+    for (a, b) in ours_grads.iter().zip(&grads) {
+        let d = diff(a, b);
+        assert!(
+            d < 1e-5,
+            "gradients of a {:?} tensor differ by {d:e}",
+            b.size()
+        );
+    }
+}

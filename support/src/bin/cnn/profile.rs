@@ -6,13 +6,15 @@
 //! next stage sent back) with respect to the stage's input only (backward-data) or its
 //! parameters only (backward-weights); autograd then computes just that output. The probe's
 //! own cost, the backward of one multiply-and-sum, is timed on its own and subtracted.
-//! Memory-format reorders happen inside oneDNN's convolution and are counted in it.
+//! The stages run channels-last, as the model does on a CPU. Memory-format reorders happen
+//! inside oneDNN's convolutions and are counted in them (`ONEDNN_VERBOSE=1` lists them).
 //! The whole step through the model (forward, backward, Adam) is timed too, so the sum
 //! of the stages can be checked against it.
 
 use anyhow::{Context, Result, bail};
 use std::time::Instant;
 use support::fmp::Fmp;
+use support::layout::to_channels_last_on_cpu;
 use support::models::leaky_dropout::leaky_relu_dropout;
 use support::models::{self, FmpConfig};
 use support::train::Optimizer;
@@ -110,7 +112,9 @@ fn profile_step(vs: &nn::VarStore, config: &FmpConfig, batch: i64) -> Result<Tal
             &x,
             format!("{label} ({prefix})"),
             vec![w.shallow_clone(), b.shallow_clone()],
-            &|t| t.conv2d(&w, Some(&b), [1, 1], [0, 0], [1, 1], 1),
+            // As in the model: channels-last from the first convolution's output on (the
+            // copy is counted in that convolution), so every later op keeps the layout.
+            &|t| to_channels_last_on_cpu(&t.conv2d(&w, Some(&b), [1, 1], [0, 0], [1, 1], 1)),
         );
         if n == blocks + 2 {
             break;

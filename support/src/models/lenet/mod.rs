@@ -15,6 +15,7 @@ pub use rbf::{BITMAP_HEIGHT, BITMAP_WIDTH, DIGIT_BITMAPS, bitmap_targets, distan
 use super::Model;
 use super::layers::{self, Expects, Layer, weights_and_bias};
 use crate::data::batches::pad_to;
+use crate::layout::to_channels_last_on_cpu;
 use anyhow::{Result, bail};
 use classic::Classic;
 use tch::Tensor;
@@ -204,7 +205,9 @@ impl Modern {
                 "conv1 5x5 same + ReLU + max-pool 2x2",
                 Expects::exactly(in_channels, 28),
                 weights_and_bias(&self.conv1.ws, &self.conv1.bs),
-                move |x, _| pool(&x.apply(&self.conv1).relu()),
+                // Channels-last from here on, on a CPU: oneDNN then skips its layout
+                // reorders around each convolution (see `crate::layout`).
+                move |x, _| pool(&to_channels_last_on_cpu(&x.apply(&self.conv1)).relu()),
             ),
             Layer::new(
                 "conv2 5x5 same + ReLU + max-pool 2x2",
