@@ -308,9 +308,10 @@ impl Model for FmpNet {
                 // Dropout after the pooling, as in Graham's code: before it, the max would
                 // pick dropout's scaled-up survivors, so training activations would run
                 // larger than test ones and BatchNorm's running statistics would not fit.
-                // The leaky ReLU moves after the pooling too: it is increasing, so the max
-                // of the activations is the activation of the max (same values, same
-                // argmax), and on the pooled grid it touches half as many values.
+                // The leaky ReLU moves after the pooling too: it never decreases, so the max
+                // of the activations is the activation of the max (the same values; with a
+                // slope of 0 a tie among negatives may pick another argmax, whose gradient
+                // is 0 either way), and on the pooled grid it touches half as many values.
                 move |x, train| {
                     let pooled = block.pool.forward_t(x, train);
                     leaky_relu_dropout(&pooled, slope, block.dropout, train)
