@@ -7,7 +7,7 @@
 //! copy of `C` neighbouring values. The passes are those of [`super::cpu`], on rows of
 //! `W x C` values instead of `W`.
 
-use super::cpu::{Band, extend_runs, pick, spans, taps, wins};
+use super::cpu::{Band, extend_runs, pick, spans, split_units, taps, wins};
 use super::regions::{Interval, max_width};
 use crate::layout::is_channels_last;
 use tch::{Device, Kind, Tensor};
@@ -59,35 +59,25 @@ pub(super) fn region_max(
 /// Pools every image of `input` into `values` and `index`, the images split over
 /// libtorch's threads.
 fn pool_images<const K: usize>(
-    (input, values, index): (&[f32], &mut [f32], &mut [i64]),
+    out: (&[f32], &mut [f32], &mut [i64]),
     (h, w, c): (usize, usize, usize),
     rows: &[[usize; K]],
     cols: &[(usize, usize)],
 ) {
-    let (image, out) = (h * w * c, rows.len() * cols.len() * c);
-    let images = input.len() / image;
-    let threads = (tch::get_num_threads().max(1) as usize).min(images);
-    let per = images.div_ceil(threads);
-    std::thread::scope(|scope| {
-        let chunks = input
-            .chunks(per * image)
-            .zip(values.chunks_mut(per * out))
-            .zip(index.chunks_mut(per * out));
-        for ((input, values), index) in chunks {
-            scope.spawn(move || {
-                let mut band = Band::new(w * c);
-                // The column of each position in a row of `W x C` values.
-                let column: Vec<usize> = (0..w * c).map(|e| e / c).collect();
-                let images = input
-                    .chunks(image)
-                    .zip(values.chunks_mut(out))
-                    .zip(index.chunks_mut(out));
-                for ((img, v), i) in images {
-                    pool_image(img, (w, c), (rows, cols), (&mut band, &column), v, i);
-                }
-            });
-        }
-    });
+    // Each thread's scratch: the bands, and the column of each position in a row of
+    // `W x C` values.
+    let scratch = || {
+        (
+            Band::new(w * c),
+            (0..w * c).map(|e| e / c).collect::<Vec<usize>>(),
+        )
+    };
+    split_units(
+        out,
+        (h * w * c, rows.len() * cols.len() * c),
+        scratch,
+        |(band, column), img, v, i| pool_image(img, (w, c), (rows, cols), (band, column), v, i),
+    );
 }
 
 /// The maxima of one image over every region `rows[i] x cols[j]`, region-major with the

@@ -72,29 +72,47 @@ pub(super) fn spans(intervals: &[Interval]) -> Vec<(usize, usize)> {
 /// Pools every `plane`-sized (`H x w`) plane of `input` into `values` and `index`, split
 /// over libtorch's threads.
 fn pool_planes<const K: usize>(
-    (input, values, index): (&[f32], &mut [f32], &mut [i64]),
+    out: (&[f32], &mut [f32], &mut [i64]),
     (plane, w): (usize, usize),
     rows: &[[usize; K]],
     cols: &[(usize, usize)],
 ) {
     let cells = rows.len() * cols.len();
-    let planes = input.len() / plane;
-    let threads = (tch::get_num_threads().max(1) as usize).min(planes);
-    let per = planes.div_ceil(threads);
+    split_units(
+        out,
+        (plane, cells),
+        || Band::new(w),
+        |band, p, v, i| pool_plane(p, rows, cols, band, v, i),
+    );
+}
+
+/// Runs `pool` on every unit (a plane, or an image) of `input`, `unit_in` values each, and
+/// its `unit_out` values and indices, the units split over libtorch's threads; each thread
+/// makes its own scratch with `scratch`.
+pub(super) fn split_units<S>(
+    (input, values, index): (&[f32], &mut [f32], &mut [i64]),
+    (unit_in, unit_out): (usize, usize),
+    scratch: impl Fn() -> S + Sync,
+    pool: impl Fn(&mut S, &[f32], &mut [f32], &mut [i64]) + Sync,
+) {
+    let units = input.len() / unit_in;
+    let threads = (tch::get_num_threads().max(1) as usize).min(units);
+    let per = units.div_ceil(threads);
+    let (scratch, pool) = (&scratch, &pool);
     std::thread::scope(|scope| {
         let chunks = input
-            .chunks(per * plane)
-            .zip(values.chunks_mut(per * cells))
-            .zip(index.chunks_mut(per * cells));
+            .chunks(per * unit_in)
+            .zip(values.chunks_mut(per * unit_out))
+            .zip(index.chunks_mut(per * unit_out));
         for ((input, values), index) in chunks {
             scope.spawn(move || {
-                let mut band = Band::new(w);
-                let planes = input
-                    .chunks(plane)
-                    .zip(values.chunks_mut(cells))
-                    .zip(index.chunks_mut(cells));
-                for ((p, v), i) in planes {
-                    pool_plane(p, rows, cols, &mut band, v, i);
+                let mut state = scratch();
+                let units = input
+                    .chunks(unit_in)
+                    .zip(values.chunks_mut(unit_out))
+                    .zip(index.chunks_mut(unit_out));
+                for ((x, v), i) in units {
+                    pool(&mut state, x, v, i);
                 }
             });
         }

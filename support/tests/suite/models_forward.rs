@@ -230,6 +230,15 @@ fn checked_forward_equals_forward_in_evaluation() {
     assert!(checked.equal(&net.forward_t(&x, false)));
 }
 
+/// `out` detached, and the gradients of `sum(out * g)` with respect to `params`.
+fn value_and_grads(out: Tensor, g: &Tensor, params: &[Tensor]) -> (Tensor, Vec<Tensor>) {
+    let s = (&out * g).sum(Kind::Float);
+    (
+        out.detach(),
+        Tensor::run_backward(&[&s], params, false, false),
+    )
+}
+
 /// Graham's net without dropout, written out op by op in the textbook order and layout:
 /// convolution, BatchNorm (batch statistics in training, running ones in evaluation),
 /// leaky ReLU, then pooling.
@@ -325,13 +334,7 @@ fn fmp_net_training_step_equals_the_textbook_order_with_gradients() {
     let x = Tensor::randn([4, 1, 36, 36], (Kind::Float, Device::Cpu));
     let g = Tensor::randn([4, 10], (Kind::Float, Device::Cpu));
     let params = vs.trainable_variables();
-    let value_and_grads = |out: Tensor| {
-        let s = (&out * &g).sum(Kind::Float);
-        (
-            out.detach(),
-            Tensor::run_backward(&[&s], &params, false, false),
-        )
-    };
+    let value_and_grads = |out: Tensor| value_and_grads(out, &g, &params);
     let (ours, ours_grads) = value_and_grads(net.forward_t(&x, true));
     let (reference, grads) = value_and_grads(fmp_reference(&vs, &config, 13, &x, true));
     assert!(
@@ -381,13 +384,7 @@ fn lenet_modern_step_equals_the_plane_by_plane_ops_with_gradients() {
     let x = Tensor::randn([5, 1, 28, 28], (Kind::Float, Device::Cpu));
     let g = Tensor::randn([5, 10], (Kind::Float, Device::Cpu));
     let params = vs.trainable_variables();
-    let value_and_grads = |out: Tensor| {
-        let s = (&out * &g).sum(Kind::Float);
-        (
-            out.detach(),
-            Tensor::run_backward(&[&s], &params, false, false),
-        )
-    };
+    let value_and_grads = |out: Tensor| value_and_grads(out, &g, &params);
     let (ours, ours_grads) = value_and_grads(net.forward_t(&x, true));
     let (expected, grads) = value_and_grads(reference(&x));
     // Channels-last convolutions add in another order, so compare with a tolerance
