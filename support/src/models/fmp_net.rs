@@ -224,27 +224,37 @@ impl FmpNet {
 /// weights and bias: the same values (up to rounding) without a pass over the output,
 /// which makes a test pass about a tenth faster.
 fn conv_norm(x: &Tensor, conv: &nn::Conv2D, norm: Option<&nn::BatchNorm>, train: bool) -> Tensor {
-    match norm {
-        None => to_channels_last_on_cpu(&x.apply(conv)),
-        Some(bn) if train => to_channels_last_on_cpu(&x.apply(conv)).apply_t(bn, true),
-        Some(bn) => {
-            let scale = (&bn.running_var + BN_EPS).rsqrt();
-            let scale = match &bn.ws {
-                Some(gamma) => scale * gamma,
-                None => scale,
-            };
-            let weight = &conv.ws * scale.view([-1, 1, 1, 1]);
-            let bias = match &conv.bs {
-                Some(b) => (b - &bn.running_mean) * &scale,
-                None => -&bn.running_mean * &scale,
-            };
-            let bias = match &bn.bs {
-                Some(beta) => bias + beta,
-                None => bias,
-            };
-            to_channels_last_on_cpu(&x.conv2d(&weight, Some(&bias), [1, 1], [0, 0], [1, 1], 1))
+    let y = match norm {
+        Some(bn) if !train => {
+            let (weight, bias) = fold_batch_norm(conv, bn);
+            x.conv2d(&weight, Some(&bias), [1, 1], [0, 0], [1, 1], 1)
         }
+        _ => x.apply(conv),
+    };
+    let y = to_channels_last_on_cpu(&y);
+    match norm {
+        Some(bn) if train => y.apply_t(bn, true),
+        _ => y,
     }
+}
+
+/// The weights and bias of `conv` followed by `bn` with its running statistics.
+fn fold_batch_norm(conv: &nn::Conv2D, bn: &nn::BatchNorm) -> (Tensor, Tensor) {
+    let scale = (&bn.running_var + BN_EPS).rsqrt();
+    let scale = match &bn.ws {
+        Some(gamma) => scale * gamma,
+        None => scale,
+    };
+    let weight = &conv.ws * scale.view([-1, 1, 1, 1]);
+    let bias = match &conv.bs {
+        Some(b) => (b - &bn.running_mean) * &scale,
+        None => -&bn.running_mean * &scale,
+    };
+    let bias = match &bn.bs {
+        Some(beta) => bias + beta,
+        None => bias,
+    };
+    (weight, bias)
 }
 
 /// The BatchNorm epsilon: tch's default, which [`FmpNet::new`] builds with.
