@@ -18,6 +18,7 @@ mod models_training;
 mod perf_fmp_pool;
 mod plot_figures;
 mod show_table;
+mod torch_generator;
 mod train_adam;
 mod train_artifacts;
 mod train_evaluate;
