@@ -5,7 +5,8 @@
 #   .tools/evcxr/           the pinned evcxr_jupyter kernel
 #   .cargo/config.toml      tells cargo where libtorch is (LIBTORCH)
 #   .venv/share/jupyter/kernels/rust-cnn/   the kernelspec "Rust (cnn-notebooks)"
-#   .evcxr/                 the kernels' persistent build cache, pre-warmed
+#   .evcxr/                 the kernels' persistent build cache, pre-warmed; its
+#                           .cargo/config.toml builds support as a release build does
 #
 # Idempotent: each step keeps a stamp of its inputs under .setup/ and is skipped when
 # they have not changed. Steps build aside and swap, so a failure keeps the last good setup.
@@ -118,7 +119,7 @@ say "cargo build (the first time compiles tch, polars and plotters: 10-20 minute
 run_logged "cargo build" .setup/build.log cargo build --workspace --all-targets --locked
 
 # --- 7. Pre-warm the notebooks' build cache --------------------------------------------
-warm_hash=$( (cat Cargo.lock support/Cargo.toml .venv/share/jupyter/kernels/rust-cnn/kernel.json scripts/notebooks.py
+warm_hash=$( (cat Cargo.lock support/Cargo.toml .venv/share/jupyter/kernels/rust-cnn/kernel.json .evcxr/.cargo/config.toml scripts/notebooks.py
   find support/src -type f -name '*.rs' -print0 | sort -z | xargs -0 cat) | cksum | awk '{print $1}')
 if stamp_ok prewarm "$warm_hash"; then
   say "notebook build cache is warm"
