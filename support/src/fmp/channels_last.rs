@@ -12,9 +12,14 @@ use super::regions::{Interval, max_width};
 use crate::layout::is_channels_last;
 use tch::{Device, Kind, Tensor};
 
-/// Each region's maxima and their flat positions `row * W + col` for every channel, as
-/// two `[N, rows.len() * cols.len(), C]` tensors, for a channels-last `f32` CPU tensor
-/// `[N, C, H, W]`. `None` for anything else. A NaN in a region is its maximum.
+/// Each region's maxima and their positions in the image's memory, `(row * W + col) * C +
+/// channel`, for every channel, as two `[N, rows.len() * cols.len(), C]` tensors, for a
+/// channels-last `f32` CPU tensor `[N, C, H, W]`. `None` for anything else. A NaN in a
+/// region is its maximum.
+///
+/// Positions in memory order let the caller gather along one contiguous dimension of
+/// `[N, H W C]`: libtorch's `gather` and its backward, `scatter_add`, run several times
+/// slower along a dimension whose elements lie `C` apart.
 pub(super) fn region_max(
     x: &Tensor,
     rows: &[Interval],
@@ -64,19 +69,11 @@ fn pool_images<const K: usize>(
     rows: &[[usize; K]],
     cols: &[(usize, usize)],
 ) {
-    // Each thread's scratch: the bands, and the column of each position in a row of
-    // `W x C` values.
-    let scratch = || {
-        (
-            Band::new(w * c),
-            (0..w * c).map(|e| e / c).collect::<Vec<usize>>(),
-        )
-    };
     split_units(
         out,
         (h * w * c, rows.len() * cols.len() * c),
-        scratch,
-        |(band, column), img, v, i| pool_image(img, (w, c), (rows, cols), (band, column), v, i),
+        || Band::new(w * c),
+        |band, img, v, i| pool_image(img, (w, c), (rows, cols), band, v, i),
     );
 }
 
@@ -86,7 +83,7 @@ fn pool_image<const K: usize>(
     img: &[f32],
     (w, c): (usize, usize),
     (rows, cols): (&[[usize; K]], &[(usize, usize)]),
-    (band, column): (&mut Band, &[usize]),
+    band: &mut Band,
     values: &mut [f32],
     index: &mut [i64],
 ) {
@@ -96,19 +93,16 @@ fn pool_image<const K: usize>(
         let [max1, max2, max3] = &mut band.max;
         let [at1, at2, at3] = &mut band.at;
         max1.copy_from_slice(&img[r[0] * wc..][..wc]);
-        for (at, &col) in at1.iter_mut().zip(column) {
-            *at = r[0] * w + col;
+        for (e, at) in at1.iter_mut().enumerate() {
+            *at = r[0] * wc + e;
         }
         for &y in &r[1..] {
             let row = &img[y * wc..][..wc];
-            let merged = max1
-                .iter_mut()
-                .zip(at1.iter_mut())
-                .zip(row.iter().zip(column));
-            for ((best, at), (&v, &col)) in merged {
+            let merged = max1.iter_mut().zip(at1.iter_mut()).zip(row);
+            for (e, ((best, at), &v)) in merged.enumerate() {
                 let take = wins(v, *best);
                 *best = pick(take, v, *best);
-                *at ^= (*at ^ (y * w + col)) & take;
+                *at ^= (*at ^ (y * wc + e)) & take;
             }
         }
         // Runs of 2 columns are slices `c` apart, runs of 3 add the slice `2 c` on.

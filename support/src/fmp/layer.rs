@@ -207,10 +207,11 @@ fn pool_regions(x: &Tensor, rows: &[Interval], cols: &[Interval]) -> Tensor {
     let size = x.size();
     if let Some((max, argmax)) = channels_last::region_max(x, rows, cols) {
         // `[N, cells, C]`, shaped back to a channels-last `[N, C, rows, cols]` view.
-        let (n, c, hw) = (size[0], size[1], size[2] * size[3]);
+        let (n, c) = (size[0], size[1]);
         let pooled = if x.requires_grad() {
-            let flat = x.permute([0, 2, 3, 1]).reshape([n, hw, c]);
-            flat.gather(1, &argmax, false)
+            // The image's memory as one row, and the positions in it: a contiguous gather.
+            let flat = x.permute([0, 2, 3, 1]).reshape([n, -1]);
+            flat.gather(1, &argmax.view([n, -1]), false)
         } else {
             max
         };
