@@ -1,5 +1,6 @@
 """Shared pieces of the PyTorch peers that `cnn bench` runs: Fashion-MNIST from IDX
-files, the two models as the Rust crate builds them, timing, accuracy and peak RSS."""
+files, the models as the Rust crate builds them (LeNet-5 modern and the FMP nets, whose
+sizes the crate passes in), timing, accuracy and peak RSS."""
 
 import argparse
 import gzip
@@ -18,7 +19,8 @@ MEAN, STD = 0.2860, 0.3530  # Fashion-MNIST pixels in [0, 1]
 
 def parse_args(description):
     p = argparse.ArgumentParser(description=description)
-    p.add_argument("--model", choices=["lenet5-modern", "fmp-mnist"], required=True)
+    p.add_argument("--model", choices=["lenet5-modern", "fmp-mnist", "fmp-cifar10", "fmp-cifar10-large"],
+                   required=True)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--data", required=True, help="folder with the Fashion-MNIST .gz IDX files")
     p.add_argument("--threads", type=int, default=2)
@@ -26,6 +28,7 @@ def parse_args(description):
     p.add_argument("--test-limit", type=int, default=10000)
     p.add_argument("--fmp-input", type=int, default=36)
     p.add_argument("--fmp-pooled", default="", help="pooled sides, from the Rust FmpSizes")
+    p.add_argument("--fmp-growth", type=int, default=32, help="filters per block: F n in block n")
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
     return p.parse_args()
@@ -66,7 +69,7 @@ class LeNet5Modern(nn.Module):
 
 
 class FmpNet(nn.Module):
-    """Graham's MNIST FMP net as the crate builds it: L blocks of conv 2x2 (32 n filters)
+    """An FMP net as the crate builds it (on 1-channel images): L blocks of conv 2x2 (F n filters)
     + BatchNorm + leaky ReLU 0.2 + fractional max-pooling + dropout 0.5 (n-1)/L, then
     conv 2x2 + BN + leaky ReLU + dropout 0.5 and a 1x1 conv to the classes."""
 
@@ -93,7 +96,7 @@ def build(args):
     if args.model == "lenet5-modern":
         return LeNet5Modern(), 28
     pooled = [int(s) for s in args.fmp_pooled.split(",")]
-    return FmpNet(pooled), args.fmp_input
+    return FmpNet(pooled, args.fmp_growth), args.fmp_input
 
 
 def pad_to(x, side):
@@ -130,17 +133,21 @@ def train(model, batches, seconds, lr):
 
 @torch.no_grad()
 def test_accuracy(model, tx, ty, side, limit):
+    """Accuracy on the first `limit` test images, and the images per second it scored."""
     model.eval()
     x = torch.from_numpy(tx[:limit].copy()).float().div(255).unsqueeze(1)
     x = pad_to((x - MEAN) / STD, side)
     y = torch.from_numpy(ty[:limit].astype(np.int64))
+    start = time.perf_counter()
     correct = sum(int((model(x[i:i + 500]).argmax(1) == y[i:i + 500]).sum())
                   for i in range(0, len(y), 500))
-    return correct / len(y)
+    return correct / len(y), len(y) / (time.perf_counter() - start)
 
 
-def report(name, images_per_s, accuracy):
+def report(name, images_per_s, test):
+    accuracy, eval_images_per_s = test
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps({"peer": name, "images_per_s": images_per_s, "test_acc": accuracy,
+                      "eval_images_per_s": eval_images_per_s,
                       "peak_rss_mb": own, "workers_peak_rss_mb": children}))

@@ -80,5 +80,5 @@ if __name__ == "__main__":
     loader = DataLoader(FashionMnist(x, y, transform), batch_size=args.batch_size,
                         shuffle=True, num_workers=os.cpu_count() or 1)
     speed = common.train(model, loader, args.seconds, args.lr)
-    acc = common.test_accuracy(model, tx, ty, side, args.test_limit)
-    common.report("pytorch-course", speed, acc)
+    test = common.test_accuracy(model, tx, ty, side, args.test_limit)
+    common.report("pytorch-course", speed, test)

@@ -23,5 +23,5 @@ def batches():
 
 
 speed = common.train(model, batches(), args.seconds, args.lr)
-acc = common.test_accuracy(model, tx, ty, side, args.test_limit)
-common.report("pytorch-idiomatic", speed, acc)
+test = common.test_accuracy(model, tx, ty, side, args.test_limit)
+common.report("pytorch-idiomatic", speed, test)

@@ -77,14 +77,6 @@ pub trait Model: ModuleT {
 /// layer (and MNIST padded to 94x94). The only refusal: `lenet5-classic` with more than
 /// 10 classes, since its RBF output has ten digit bitmaps.
 pub fn build(name: &str, vs: &nn::Path, in_channels: i64, classes: i64) -> Result<Box<dyn Model>> {
-    let fmp = |config: FmpConfig| -> Result<Box<dyn Model>> {
-        let config = FmpConfig {
-            in_channels,
-            classes,
-            ..config
-        };
-        Ok(Box::new(FmpNet::new(vs, config)?))
-    };
     let lenet = |config: LeNet5Config| -> Result<Box<dyn Model>> {
         let config = LeNet5Config {
             in_channels,
@@ -93,6 +85,14 @@ pub fn build(name: &str, vs: &nn::Path, in_channels: i64, classes: i64) -> Resul
         };
         Ok(Box::new(LeNet5::new(vs, config)?))
     };
+    if let Some(config) = fmp_preset(name) {
+        let config = FmpConfig {
+            in_channels,
+            classes,
+            ..config
+        };
+        return Ok(Box::new(FmpNet::new(vs, config)?));
+    }
     match name {
         "fcnn" => {
             let config = FcnnConfig {
@@ -104,14 +104,22 @@ pub fn build(name: &str, vs: &nn::Path, in_channels: i64, classes: i64) -> Resul
         }
         "lenet5-classic" => lenet(LeNet5Config::classic()),
         "lenet5-modern" => lenet(LeNet5Config::modern()),
-        "fmp-mnist" => fmp(FmpConfig::mnist_paper()),
-        "fmp-cifar10" => fmp(FmpConfig::cifar10_course()),
-        "fmp-cifar10-large" => fmp(FmpConfig::cifar10_large()),
-        "fmp-tiny" => fmp(FmpConfig::tiny()),
         other => bail!(
             "unknown model {other:?}; the models are: {}",
             MODEL_NAMES.join(", ")
         ),
+    }
+}
+
+/// The configuration behind an FMP model name (`fmp-mnist`, `fmp-cifar10`,
+/// `fmp-cifar10-large`, `fmp-tiny`), with the preset's own channels; `None` for any other name.
+pub fn fmp_preset(name: &str) -> Option<FmpConfig> {
+    match name {
+        "fmp-mnist" => Some(FmpConfig::mnist_paper()),
+        "fmp-cifar10" => Some(FmpConfig::cifar10_course()),
+        "fmp-cifar10-large" => Some(FmpConfig::cifar10_large()),
+        "fmp-tiny" => Some(FmpConfig::tiny()),
+        _ => None,
     }
 }
 

@@ -151,3 +151,25 @@ fn summary_total_equals_the_var_store_count_for_every_model() {
         assert_eq!(total, trainable(&vs), "model {name}");
     }
 }
+
+#[test]
+fn every_fmp_name_has_a_preset_and_build_makes_that_net() {
+    for name in support::models::MODEL_NAMES {
+        let preset = support::models::fmp_preset(name);
+        assert_eq!(preset.is_some(), name.starts_with("fmp-"), "model {name}");
+        let Some(config) = preset else { continue };
+        let channels = support::models::default_in_channels(name).unwrap();
+        assert_eq!(config.in_channels, channels, "model {name}");
+        if name == "fmp-cifar10-large" {
+            continue; // 74 M parameters: its preset's count is checked above
+        }
+        let vs = nn::VarStore::new(tch::Device::Cpu);
+        let _model = build(name, &vs.root(), 2, 7).unwrap();
+        let expected = fmp_formula(&FmpConfig {
+            in_channels: 2,
+            classes: 7,
+            ..config
+        });
+        assert_eq!(trainable(&vs), expected, "model {name}");
+    }
+}

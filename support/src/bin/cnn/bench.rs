@@ -1,9 +1,11 @@
-//! `cnn bench`: training speed on Fashion-MNIST against PyTorch peers run in the same
-//! invocation, at the same CPU thread count, reported as ratios.
+//! `cnn bench`: training and evaluation speed on Fashion-MNIST against PyTorch peers run
+//! in the same invocation, at the same CPU thread count, reported as ratios.
 //!
 //! Peers (in `bench/`, run with `<repo>/.venv/bin/python`): `pytorch_idiomatic.py`
 //! (in-memory tensors, same model, batch and optimizer) and `pytorch_course.py` (the
 //! course's pipeline: per-sample transforms, a DataLoader with workers, batch 32).
+//! `--model` compares one model with the idiomatic peer; the CIFAR-10 FMP nets run there
+//! on Fashion-MNIST padded to their 94x94 input, with a 1-channel first layer.
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -11,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 use support::data::{self, Augment, BatchOpts, Dataset, Examples, LoadOpts};
-use support::models::{self, FmpConfig};
+use support::models;
 use support::train::{EvalOpts, Optimizer, checkpoint::repo_root, evaluate};
 use tch::{Device, nn};
 
@@ -27,26 +29,64 @@ pub struct BenchArgs {
     /// The Python with torch for the peers (default: <repo>/.venv/bin/python).
     #[arg(long)]
     pub python: Option<PathBuf>,
-    /// Instead of the comparison, print where one fmp-mnist training step spends its time,
-    /// per op kind, at batches 32, 64 and 128 (or `--batch`).
+    /// Instead of the comparison, print where one training step of an FMP net (fmp-mnist,
+    /// or `--model`) spends its time, per op kind, at batches 32, 64 and 128 (or `--batch`).
     #[arg(long)]
     pub profile: bool,
-    /// With `--profile`: profile only this batch size.
-    #[arg(long, requires = "profile")]
+    /// Compare only this model with the idiomatic peer: lenet5-modern, fmp-mnist,
+    /// fmp-cifar10 or fmp-cifar10-large. The CIFAR-10 nets train for 60 s (one epoch takes
+    /// hours on a CPU) and score 500 test images. With `--profile`: the FMP net to profile.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// The batch size: with `--profile` the only one profiled; with `--model` the one
+    /// compared (default 32 for the FMP nets, as in the course, 64 for LeNet-5).
+    #[arg(long)]
     pub batch: Option<i64>,
 }
 
-/// One measured training run.
+/// The models `--model` can compare: those the PyTorch peers build too.
+const PEER_MODELS: [&str; 4] = [
+    "lenet5-modern",
+    "fmp-mnist",
+    "fmp-cifar10",
+    "fmp-cifar10-large",
+];
+
+/// One measured run: training, then scoring the test images.
 struct Measure {
     label: String,
     images_per_s: f64,
     test_acc: f64,
+    eval_images_per_s: f64,
     peak_rss_mb: f64,
 }
 
-/// Seconds per time-boxed run in quick mode, and test images scored.
-const QUICK_SECONDS: f64 = 10.0;
-const QUICK_TEST: i64 = 1000;
+/// How long each side trains (`None`: one epoch) and how many test images it scores.
+#[derive(Clone, Copy)]
+struct Budget {
+    seconds: Option<f64>,
+    test_images: i64,
+}
+
+/// Full epochs and the whole test set.
+const FULL: Budget = Budget {
+    seconds: None,
+    test_images: 10_000,
+};
+/// `--quick`: a few seconds per run.
+const QUICK: Budget = Budget {
+    seconds: Some(10.0),
+    test_images: 1000,
+};
+/// The CIFAR-10 nets, which take hours per epoch on a CPU, with and without `--quick`.
+const CIFAR: Budget = Budget {
+    seconds: Some(60.0),
+    test_images: 500,
+};
+const CIFAR_QUICK: Budget = Budget {
+    seconds: Some(10.0),
+    test_images: 100,
+};
 
 /// Peak resident memory of this process (VmHWM), in MiB.
 fn peak_rss_mb() -> f64 {
@@ -79,9 +119,10 @@ fn first_test(data: &Dataset, n: i64) -> Dataset {
     }
 }
 
-/// Trains `model` with Adam 1e-3 for one epoch (or `seconds`), timing after 3 warm-up
-/// steps, then scores the test set.
-fn ours(model: &str, batch: usize, data: &Dataset, seconds: Option<f64>) -> Result<Measure> {
+/// Trains `model` with Adam 1e-3 for one epoch (or the budget's seconds), timing after 3
+/// warm-up steps, then scores the budget's test images.
+fn ours(model: &str, batch: usize, data: &Dataset, budget: Budget) -> Result<Measure> {
+    let seconds = budget.seconds;
     tch::manual_seed(0);
     let vs = nn::VarStore::new(Device::Cpu);
     let net = models::build(model, &vs.root(), 1, 10)?;
@@ -105,19 +146,14 @@ fn ours(model: &str, batch: usize, data: &Dataset, seconds: Option<f64>) -> Resu
         }
     }
     let elapsed = start.map_or(f64::NAN, |t| t.elapsed().as_secs_f64());
-    let test = first_test(
-        data,
-        if seconds.is_some() {
-            QUICK_TEST
-        } else {
-            10_000
-        },
-    );
+    let test = first_test(data, budget.test_images);
+    let start = Instant::now();
     let eval = evaluate(net.as_ref(), &test, &EvalOpts::new(Device::Cpu))?;
     Ok(Measure {
         label: format!("{model} (batch {batch}, this crate)"),
         images_per_s: images as f64 / elapsed,
         test_acc: eval.accuracy,
+        eval_images_per_s: test.test.len() as f64 / start.elapsed().as_secs_f64(),
         peak_rss_mb: peak_rss_mb(),
     })
 }
@@ -128,35 +164,40 @@ fn peer(
     script: &Path,
     model: &str,
     batch: usize,
-    args: &BenchArgs,
+    data_path: &Path,
     threads: i32,
+    budget: Budget,
 ) -> Result<Measure> {
-    let sizes = FmpConfig::mnist_paper().sizes()?;
-    let pooled: Vec<String> = sizes.pooled.iter().map(i64::to_string).collect();
-    let seconds = if args.quick { QUICK_SECONDS } else { 0.0 };
-    let limit = if args.quick { QUICK_TEST } else { 10_000 };
+    let mut command = Command::new(python);
     // The peers run with OpenMP's default wait policy, as a PyTorch user gets it; `cnn`
     // itself restarts with PASSIVE (see main.rs), which measured a few % slower for them.
-    let out = Command::new(python)
+    command
         .env_remove("OMP_WAIT_POLICY")
         .arg(script)
         .args(["--model", model, "--batch-size", &batch.to_string()])
         .arg("--data")
-        .arg(&args.data_path)
+        .arg(data_path)
         .args([
             "--threads",
             &threads.to_string(),
             "--seconds",
-            &seconds.to_string(),
+            &budget.seconds.unwrap_or(0.0).to_string(),
         ])
-        .args(["--test-limit", &limit.to_string()])
-        .args([
+        .args(["--test-limit", &budget.test_images.to_string()])
+        .current_dir(script.parent().unwrap_or(Path::new(".")));
+    if let Some(config) = models::fmp_preset(model) {
+        let sizes = config.sizes()?;
+        let pooled: Vec<String> = sizes.pooled.iter().map(i64::to_string).collect();
+        command.args([
             "--fmp-input",
             &sizes.input.to_string(),
             "--fmp-pooled",
             &pooled.join(","),
-        ])
-        .current_dir(script.parent().unwrap_or(Path::new(".")))
+            "--fmp-growth",
+            &config.growth.to_string(),
+        ]);
+    }
+    let out = command
         .output()
         .with_context(|| format!("cannot run {}", python.display()))?;
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -181,6 +222,7 @@ fn peer(
         ),
         images_per_s: num("images_per_s"),
         test_acc: num("test_acc"),
+        eval_images_per_s: num("eval_images_per_s"),
         peak_rss_mb: num("peak_rss_mb") + num("workers_peak_rss_mb"),
     })
 }
@@ -205,15 +247,38 @@ fn pipeline_epoch_seconds(data: &Dataset, quick: bool) -> f64 {
 
 fn print(m: &Measure) {
     println!(
-        "{:<48} {:>8.0} images/s  test acc {:.4}  peak RSS {:.0} MiB",
-        m.label, m.images_per_s, m.test_acc, m.peak_rss_mb
+        "{:<48} {:>8.1} images/s  test acc {:.4}  evaluation {:>7.1} images/s  peak RSS {:.0} MiB",
+        m.label, m.images_per_s, m.test_acc, m.eval_images_per_s, m.peak_rss_mb
     );
+}
+
+/// A comparison line's name, peer, and the ratios of training and evaluation speed.
+type Ratio = (String, &'static str, f64, f64);
+
+fn ratio(label: &str, peer: &'static str, ours: &Measure, theirs: &Measure) -> Ratio {
+    (
+        label.to_string(),
+        peer,
+        ours.images_per_s / theirs.images_per_s,
+        ours.eval_images_per_s / theirs.eval_images_per_s,
+    )
 }
 
 pub fn run(args: BenchArgs) -> Result<()> {
     if args.profile {
         let batches = args.batch.map_or(vec![32, 64, 128], |b| vec![b]);
-        return crate::profile::run(&batches);
+        return crate::profile::run(args.model.as_deref().unwrap_or("fmp-mnist"), &batches);
+    }
+    if let Some(model) = &args.model
+        && !PEER_MODELS.contains(&model.as_str())
+    {
+        bail!(
+            "cnn bench --model compares {} (the models the PyTorch peers build), not {model:?}",
+            PEER_MODELS.join(", ")
+        );
+    }
+    if args.batch.is_some_and(|b| b < 1) {
+        bail!("--batch must be positive");
     }
     let threads = support::device::device_by_name("cpu")?.threads;
     let root = repo_root(&std::env::current_dir()?)
@@ -239,7 +304,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
             ..LoadOpts::default()
         },
     )?;
-    let seconds = args.quick.then_some(QUICK_SECONDS);
+    let budget = if args.quick { QUICK } else { FULL };
     println!(
         "cnn bench on Fashion-MNIST, CPU, {threads} thread(s), Adam 1e-3, {}",
         if args.quick {
@@ -248,49 +313,82 @@ pub fn run(args: BenchArgs) -> Result<()> {
             "one epoch each"
         }
     );
+    let peer_of = |script: &Path, model: &str, batch: usize, budget: Budget| {
+        peer(
+            &python,
+            script,
+            model,
+            batch,
+            &args.data_path,
+            threads,
+            budget,
+        )
+    };
     let mut ratios = Vec::new();
-    let lenet = ours("lenet5-modern", 64, &data, seconds)?;
-    print(&lenet);
-    for (script, batch, name) in [
-        (&idiomatic, 64, "pytorch-idiomatic"),
-        (&course, 32, "pytorch-course"),
-    ] {
-        let p = peer(&python, script, "lenet5-modern", batch, &args, threads)?;
-        print(&p);
-        ratios.push((
-            "lenet5-modern".to_string(),
-            name,
-            lenet.images_per_s / p.images_per_s,
-        ));
-    }
-    for batch in [32, 64] {
-        let fmp = ours("fmp-mnist", batch, &data, seconds)?;
-        print(&fmp);
-        let label = format!("fmp-mnist-b{batch}");
-        let p = peer(&python, &idiomatic, "fmp-mnist", batch, &args, threads)?;
-        print(&p);
-        ratios.push((
-            label.clone(),
-            "pytorch-idiomatic",
-            fmp.images_per_s / p.images_per_s,
-        ));
-        if batch == 32 {
-            let p = peer(&python, &course, "fmp-mnist", 32, &args, threads)?;
-            print(&p);
-            ratios.push((label, "pytorch-course", fmp.images_per_s / p.images_per_s));
+    if let Some(model) = &args.model {
+        let budget = match (model.starts_with("fmp-cifar10"), args.quick) {
+            (true, true) => CIFAR_QUICK,
+            (true, false) => CIFAR,
+            (false, _) => budget,
+        };
+        let batch = args
+            .batch
+            .map_or(if model == "lenet5-modern" { 64 } else { 32 }, |b| {
+                b as usize
+            });
+        if let Some(seconds) = budget.seconds {
+            println!(
+                "{model}: {seconds} s of training per side, {} test images",
+                budget.test_images
+            );
         }
+        let ours = ours(model, batch, &data, budget)?;
+        print(&ours);
+        let p = peer_of(&idiomatic, model, batch, budget)?;
+        print(&p);
+        ratios.push(ratio(
+            &format!("{model}-b{batch}"),
+            "pytorch-idiomatic",
+            &ours,
+            &p,
+        ));
+    } else {
+        let lenet = ours("lenet5-modern", 64, &data, budget)?;
+        print(&lenet);
+        for (script, batch, name) in [
+            (&idiomatic, 64, "pytorch-idiomatic"),
+            (&course, 32, "pytorch-course"),
+        ] {
+            let p = peer_of(script, "lenet5-modern", batch, budget)?;
+            print(&p);
+            ratios.push(ratio("lenet5-modern", name, &lenet, &p));
+        }
+        for batch in [32, 64] {
+            let fmp = ours("fmp-mnist", batch, &data, budget)?;
+            print(&fmp);
+            let label = format!("fmp-mnist-b{batch}");
+            let p = peer_of(&idiomatic, "fmp-mnist", batch, budget)?;
+            print(&p);
+            ratios.push(ratio(&label, "pytorch-idiomatic", &fmp, &p));
+            if batch == 32 {
+                let p = peer_of(&course, "fmp-mnist", 32, budget)?;
+                print(&p);
+                ratios.push(ratio(&label, "pytorch-course", &fmp, &p));
+            }
+        }
+        let pipeline = pipeline_epoch_seconds(&data, args.quick);
+        let step = data.train.len() as f64 / lenet.images_per_s;
+        println!(
+            "input pipeline: {:.1} s per epoch of batches (64, rotation on) vs {:.1} s of LeNet \
+             training steps: {:.1} % of the step time",
+            pipeline,
+            step,
+            100.0 * pipeline / step
+        );
     }
-    let pipeline = pipeline_epoch_seconds(&data, args.quick);
-    let step = data.train.len() as f64 / lenet.images_per_s;
-    println!(
-        "input pipeline: {:.1} s per epoch of batches (64, rotation on) vs {:.1} s of LeNet \
-         training steps: {:.1} % of the step time",
-        pipeline,
-        step,
-        100.0 * pipeline / step
-    );
-    for (model, peer, r) in ratios {
-        println!("ratio {model} vs {peer}: {r:.2}");
+    for (model, peer, train, eval) in ratios {
+        println!("ratio {model} vs {peer}: {train:.2}");
+        println!("ratio {model} evaluation vs {peer}: {eval:.2}");
     }
     Ok(())
 }

@@ -1,4 +1,5 @@
-//! `cnn bench --profile`: where one training step of `fmp-mnist` spends its time on CPU.
+//! `cnn bench --profile`: where one training step of an FMP net (`fmp-mnist` unless
+//! `--model` names another) spends its time on CPU.
 //!
 //! libtorch's profiler is not bound by tch, so every op of the step is run as its own
 //! stage on a detached input and timed with `Instant` (CPU ops are synchronous). Forward:
@@ -55,7 +56,7 @@ impl Tally {
 fn var(vars: &std::collections::HashMap<String, Tensor>, name: &str) -> Result<Tensor> {
     vars.get(name)
         .map(Tensor::shallow_clone)
-        .with_context(|| format!("fmp-mnist has no variable {name}"))
+        .with_context(|| format!("the FMP net has no variable {name}"))
 }
 
 /// One profiled training step at `batch`: forward and backward per stage, then Adam.
@@ -65,7 +66,7 @@ fn profile_step(vs: &nn::VarStore, config: &FmpConfig, batch: i64) -> Result<Tal
     let mut tally = Tally::default();
     let mut stages: Vec<Stage> = Vec::new();
     let mut x = Tensor::randn(
-        [batch, 1, sizes.input, sizes.input],
+        [batch, config.in_channels, sizes.input, sizes.input],
         (Kind::Float, Device::Cpu),
     );
     let labels = Tensor::randint(config.classes, [batch], (Kind::Int64, Device::Cpu));
@@ -209,9 +210,9 @@ fn whole_step(
     net: &dyn models::Model,
     opt: &mut support::train::Stepper,
     batch: i64,
-    input: i64,
 ) -> (f64, f64, f64) {
-    let x = Tensor::randn([batch, 1, input, input], (Kind::Float, Device::Cpu));
+    let (channels, side) = net.input_shape();
+    let x = Tensor::randn([batch, channels, side, side], (Kind::Float, Device::Cpu));
     let y = Tensor::randint(10, [batch], (Kind::Int64, Device::Cpu));
     let (_, step) = timed(|| {
         let loss = net.loss(&net.forward_t(&x, true), &y);
@@ -232,28 +233,32 @@ fn median(mut v: Vec<f64>) -> f64 {
     v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
-/// Prints the per-op-kind profile of `fmp-mnist` at each batch size in `batches`.
-pub fn run(batches: &[i64]) -> Result<()> {
+/// Prints the per-op-kind profile of the FMP net `model` (with its preset's channels) at
+/// each batch size in `batches`.
+pub fn run(model: &str, batches: &[i64]) -> Result<()> {
     if batches.iter().any(|&b| b < 1) {
         bail!("batch sizes must be positive, got {batches:?}");
     }
+    let Some(config) = models::fmp_preset(model) else {
+        bail!(
+            "--profile takes an FMP net (fmp-mnist, fmp-cifar10, fmp-cifar10-large, fmp-tiny), not {model:?}"
+        );
+    };
     let threads = support::device::device_by_name("cpu")?.threads;
-    let config = FmpConfig::mnist_paper();
     println!(
-        "profile of one fmp-mnist training step on CPU, {threads} thread(s), median of \
+        "profile of one {model} training step on CPU, {threads} thread(s), median of \
          {REPEATS} steps (ms per step; % of the sum of stages)"
     );
     for &batch in batches {
         tch::manual_seed(0);
         let vs = nn::VarStore::new(Device::Cpu);
-        let net = models::build("fmp-mnist", &vs.root(), 1, 10)?;
+        let net = models::build(model, &vs.root(), config.in_channels, config.classes)?;
         let mut opt = Optimizer::Adam.build_for(&vs, 1e-3)?;
-        let input = net.input_shape().1;
         let mut rows: Vec<(String, Vec<f64>)> = Vec::new();
         let (mut steps, mut adams, mut evals) = (Vec::new(), Vec::new(), Vec::new());
         for rep in 0..=REPEATS {
             let tally = profile_step(&vs, &config, batch)?;
-            let (step, adam, eval) = whole_step(net.as_ref(), &mut opt, batch, input);
+            let (step, adam, eval) = whole_step(net.as_ref(), &mut opt, batch);
             if rep == 0 {
                 continue; // warm-up
             }
