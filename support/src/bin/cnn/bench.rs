@@ -277,8 +277,14 @@ pub fn run(args: BenchArgs) -> Result<()> {
             PEER_MODELS.join(", ")
         );
     }
-    if args.batch.is_some_and(|b| b < 1) {
-        bail!("--batch must be positive");
+    match args.batch {
+        Some(b) if b < 1 => bail!("--batch must be positive, got {b}"),
+        Some(_) if args.model.is_none() => {
+            bail!(
+                "--batch goes with --profile or --model; the full comparison uses batches 32 and 64"
+            )
+        }
+        _ => {}
     }
     let threads = support::device::device_by_name("cpu")?.threads;
     let root = repo_root(&std::env::current_dir()?)
