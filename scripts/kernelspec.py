@@ -17,7 +17,7 @@ import sys
 
 # evcxr builds every crate with opt-level 2, debug assertions and overflow checks, which
 # made the support crate's own loops (FMP pooling, the dropout mask, Adam) slow: an
-# fmp-mnist training step ran at 454-479 images/s in a notebook against 519-558 with these
+# fmp-mnist training step ran at 454-526 images/s in a notebook against 519-558 with these
 # settings, and evaluation at 1,030-1,180 against 1,840-2,190 (2 threads, batch 64). The
 # students' own cells keep evcxr's checks. evcxr runs cargo inside EVCXR_TMPDIR, and cargo
 # reads a .cargo/config.toml in every folder above it, so the file goes next to that folder.
