@@ -1,15 +1,24 @@
-# cnn-notebooks: the three commands a student or teacher needs.
-#   make setup   install everything into this folder (idempotent, fast when done)
-#   make lab     start JupyterLab on notebooks/ with the rust-cnn kernel
-#   make test    cargo tests, fmt and clippy, and every notebook executed headless
-.PHONY: setup lab test
+# cnn-notebooks: the commands a student or teacher needs.
+#   make setup        install everything into this folder (idempotent, seconds when done)
+#   make lab          start JupyterLab on notebooks/ with the rust-cnn kernel
+#                     (options for jupyter lab: make lab ARGS="--no-browser --port 8899")
+#   make tensorboard  TensorBoard on runs/ (options: make tensorboard ARGS="--port 6007")
+#   make test         cargo tests, fmt and clippy, every notebook headless, and make e2e
+#   make e2e          JupyterLab driven in headless Chromium, as a student uses it
+.PHONY: setup lab tensorboard test e2e
+ARGS ?=
 
 setup:
 	@bash scripts/setup.sh
 
 lab: setup
-	.venv/bin/python -m jupyter lab --notebook-dir=notebooks \
-		--MappingKernelManager.default_kernel_name=rust-cnn
+	@bash scripts/lab.sh $(ARGS)
+
+tensorboard: setup
+	.venv/bin/tensorboard --logdir "$${CNN_RUNS_DIR:-runs}" $(ARGS)
 
 test: setup
 	@bash scripts/test.sh
+
+e2e: setup
+	@.venv/bin/python scripts/e2e.py

@@ -1,17 +1,110 @@
-"""Starts evcxr_jupyter with a build cache that no other running kernel is using.
+"""Starts evcxr_jupyter with a build cache that no other running kernel is using, and
+keeps it alive through the notebook's stop button.
 
 evcxr compiles each cell in EVCXR_TMPDIR. Two kernels sharing one folder (two notebooks
 open in JupyterLab) could compile each other's code, so each kernel takes the first slot
-`.evcxr/0`, `.evcxr/1`, ... whose lock it can hold. Slot 0 is the one `make setup`
-pre-warms; the others warm up on first use and stay warm afterwards. The lock is an
-open file descriptor kept across exec, so it lasts exactly as long as the kernel.
+`.evcxr/0`, `.evcxr/1`, ... whose lock it can hold. The lock is an open file descriptor
+kept across exec, so it lasts exactly as long as the kernel.
+
+`make setup` pre-warms slot 0 and marks it with WARM. A kernel that gets another slot,
+because a notebook is already open, would compile tch, polars and plotters from scratch
+for minutes. Instead it first copies slot 0's crate folder (Cargo.lock and target/, with
+their timestamps, which is what cargo's freshness checks read), so its first cell
+compiles only the notebook's own code. The copy is redone when slot 0 was warmed again.
+
+The stop button sends SIGINT to the kernel's whole process group. evcxr_jupyter has no
+handler for it and died, taking every variable with it. So evcxr_jupyter runs in a group
+of its own, and this launcher stays as its parent: it passes SIGINT on to evcxr's children
+only, which are the process running the cells (where `fit` stops cleanly between batches)
+and any cargo compiling a cell. When Jupyter's server dies without shutting the kernel
+down, the launcher notices (its parent changes) and ends the kernel, so that no orphaned
+kernel keeps holding a build cache.
 """
 
+import ctypes
 import fcntl
 import os
+import shutil
+import signal
+import subprocess
 import sys
 
 SLOTS = 8
+WARM = ".warm"  # written by `make setup` into slot 0 after pre-warming it
+LOCK = ".lock"
+
+
+def read(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def warm_from(first, folder):
+    """Copies slot 0's compiled crates into `folder` unless it already holds that copy."""
+    mark = read(os.path.join(first, WARM))
+    if mark is None or read(os.path.join(folder, WARM)) == mark:
+        return
+    for name in sorted(os.listdir(first)):
+        if name in (WARM, LOCK):
+            continue
+        source, target = os.path.join(first, name), os.path.join(folder, name)
+        partial = target + ".copying"
+        shutil.rmtree(partial, ignore_errors=True)
+        if os.path.isdir(source):
+            shutil.copytree(source, partial, symlinks=True)
+        else:
+            shutil.copy2(source, partial)
+        if os.path.isdir(target):
+            shutil.rmtree(target)
+        os.replace(partial, target)
+    with open(os.path.join(folder, WARM), "w") as f:
+        f.write(mark)
+
+
+def children(pid):
+    """The processes whose parent is `pid`."""
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in found.split()]
+
+
+def own_group():
+    """Runs in the kernel's child before exec: a process group of its own, and (on Linux)
+    death when the launcher dies, so a killed kernel leaves nothing behind."""
+    os.setpgid(0, 0)
+    if sys.platform.startswith("linux"):
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def supervise(argv, lock_fd):
+    """Runs evcxr_jupyter until it exits; returns its exit status."""
+    kernel = subprocess.Popen(argv, preexec_fn=own_group, pass_fds=(lock_fd,))
+
+    def interrupt(_signum, _frame):
+        for pid in children(kernel.pid):
+            try:
+                os.kill(pid, signal.SIGINT)
+            except ProcessLookupError:
+                pass
+
+    def forward(signum, _frame):
+        kernel.send_signal(signum)
+
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGHUP, forward)
+    server = os.getppid()
+    while True:
+        try:
+            return kernel.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            # Jupyter's server died without shutting its kernels down (killed, or crashed):
+            # end this kernel too instead of holding its build cache for ever.
+            if os.getppid() != server:
+                kernel.terminate()
 
 
 def main() -> None:
@@ -21,15 +114,21 @@ def main() -> None:
     for slot in range(SLOTS):
         folder = first if slot == 0 else os.path.join(base, str(slot))
         os.makedirs(folder, exist_ok=True)
-        fd = os.open(os.path.join(folder, ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(os.path.join(folder, LOCK), os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             os.close(fd)
             continue
-        os.set_inheritable(fd, True)
+        if slot > 0:
+            try:
+                warm_from(first, folder)
+            except OSError as err:
+                # A cold cache is slow, not broken: say so and start anyway.
+                print(f"could not copy the warm build cache into {folder} ({err}); "
+                      "this notebook's first cell compiles its dependencies", file=sys.stderr)
         os.environ["EVCXR_TMPDIR"] = folder
-        os.execv(evcxr, [evcxr, *rest])
+        sys.exit(supervise([evcxr, *rest], fd))
     sys.exit(f"all {SLOTS} kernel build caches under {base} are in use: shut down an idle notebook kernel")
 
 

@@ -5,8 +5,9 @@
 #   .tools/evcxr/           the pinned evcxr_jupyter kernel
 #   .cargo/config.toml      tells cargo where libtorch is (LIBTORCH)
 #   .venv/share/jupyter/kernels/rust-cnn/   the kernelspec "Rust (cnn-notebooks)"
-#   .evcxr/                 the kernels' persistent build cache, pre-warmed; its
-#                           .cargo/config.toml builds support as a release build does
+#   .evcxr/                 the kernels' persistent build caches: slot 0 pre-warmed, copied
+#                           into .evcxr/1, 2, ... for a second and third notebook open at
+#                           once; .cargo/config.toml builds support as a release build does
 #
 # Idempotent: each step keeps a stamp of its inputs under .setup/ and is skipped when
 # they have not changed. Steps build aside and swap, so a failure keeps the last good setup.
@@ -23,7 +24,8 @@ mkdir -p .setup
 log=.setup/setup.log
 : >"$log"
 
-say() { printf '[setup] %s\n' "$*"; }
+# Each line carries the time since setup began, so a slow step shows itself.
+say() { printf '[setup %2dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 # Runs a logged step; on failure shows one line and where the full log is.
 run_logged() {
@@ -63,28 +65,64 @@ if ! stamp_ok venv "$req_hash" || [ ! -x .venv/bin/python ]; then
     die "only ${free_gb} GB free in $repo; setup needs about $NEED_GB GB (the PyPI torch wheel carries CUDA libraries). Free some space and run make setup again"
 fi
 
-# --- 2. Python: .venv with the pins ----------------------------------------------------
-if stamp_ok venv "$req_hash" && [ -x .venv/bin/python ]; then
-  say "Python environment .venv is up to date"
-else
+# --- 2 and 3. Python (.venv) and the evcxr kernel, built side by side --------------------
+# pip mostly downloads and unpacks while cargo compiles evcxr, so the two steps share the
+# first minutes instead of taking turns. Each builds aside and swaps in when it succeeded.
+install_venv() {
+  if stamp_ok venv "$req_hash" && [ -x .venv/bin/python ]; then
+    say "Python environment .venv is up to date"
+    return 0
+  fi
   say "creating .venv with $python and the pins in requirements.txt (torch is large: a few minutes)"
   rm -rf .venv.new
-  run_logged "creating the virtual environment" .setup/venv.log "$python" -m venv .venv.new
+  run_logged "creating the virtual environment" .setup/venv.log "$python" -m venv --prompt .venv .venv.new
   run_logged "pip install -r requirements.txt" .setup/pip.log \
     .venv.new/bin/python -m pip install --disable-pip-version-check -r requirements.txt
   rm -rf .venv.old
   [ -d .venv ] && mv .venv .venv.old
   mv .venv.new .venv && rm -rf .venv.old
   stamp_set venv "$req_hash"
-fi
-# Everything below calls tools as `.venv/bin/python -m ...`: a moved venv keeps working.
-torch_dir=$(.venv/bin/python -c 'import os, torch; print(os.path.dirname(torch.__file__))' 2>/dev/null) ||
-  die "torch does not import in .venv. Delete .venv and .setup, then run make setup again"
-torch_version=$(.venv/bin/python -c 'import torch; print(torch.__version__.split("+")[0])')
-[ "$torch_version" = "2.13.0" ] ||
-  die "tch 0.26 needs PyTorch 2.13.0 but .venv has $torch_version. Fix requirements.txt, then make setup"
+}
 
-# --- 3. cargo knows where libtorch is ------------------------------------------------
+evcxr=.tools/evcxr/bin/evcxr_jupyter
+install_evcxr() {
+  if stamp_ok evcxr "$EVCXR_VERSION" && [ -x "$evcxr" ]; then
+    say "evcxr_jupyter $EVCXR_VERSION is installed"
+    return 0
+  fi
+  say "building evcxr_jupyter $EVCXR_VERSION into .tools/evcxr (about 6 minutes, once)"
+  rm -rf .tools/evcxr.new
+  run_logged "cargo install evcxr_jupyter" .setup/evcxr.log \
+    cargo install --locked --quiet evcxr_jupyter --version "$EVCXR_VERSION" --root .tools/evcxr.new
+  rm -rf .tools/evcxr.old
+  [ -d .tools/evcxr ] && mv .tools/evcxr .tools/evcxr.old
+  mv .tools/evcxr.new .tools/evcxr && rm -rf .tools/evcxr.old
+  stamp_set evcxr "$EVCXR_VERSION"
+}
+
+# A failure in one still lets the other finish (and keep its result for the next run).
+install_evcxr &
+evcxr_job=$!
+(install_venv)
+venv_status=$?
+wait "$evcxr_job"
+evcxr_status=$?
+[ "$venv_status" = 0 ] && [ "$evcxr_status" = 0 ] || exit 1
+
+# pip writes the venv's path into every console script (jupyter, tensorboard, pip) and
+# the venv was built as .venv.new, or the repository may have moved since: point them all
+# at .venv as it is now.
+run_logged "pointing .venv's scripts at .venv" .setup/venv-paths.log .venv/bin/python scripts/venv_paths.py .venv
+# Everything below calls tools as `.venv/bin/python -m ...`. The torch package is found
+# without importing it (an import takes seconds, and a second setup should not).
+torch_dir=$(.venv/bin/python -c 'import importlib.util as u, os; print(os.path.dirname(u.find_spec("torch").origin))' 2>/dev/null) &&
+  [ -f "$torch_dir/version.py" ] && [ -d "$torch_dir/lib" ] ||
+  die "torch is missing or broken in .venv. Delete .venv and .setup, then run make setup again"
+torch_version=$(sed -n "s/^__version__ = '\([0-9.]*\).*/\1/p" "$torch_dir/version.py")
+[ "$torch_version" = "2.13.0" ] ||
+  die "tch 0.26 needs PyTorch 2.13.0 but .venv has ${torch_version:-an unknown version}. Fix requirements.txt, then make setup"
+
+# --- 4. cargo knows where libtorch is ------------------------------------------------
 mkdir -p .cargo
 config="# Written by make setup: libtorch is the torch wheel in .venv.
 [env]
@@ -94,31 +132,12 @@ if [ "$(cat .cargo/config.toml 2>/dev/null)" != "$config" ]; then
   say "wrote .cargo/config.toml (LIBTORCH=$torch_dir)"
 fi
 
-# --- 4. The evcxr Jupyter kernel -------------------------------------------------------
-evcxr=.tools/evcxr/bin/evcxr_jupyter
-if stamp_ok evcxr "$EVCXR_VERSION" && [ -x "$evcxr" ]; then
-  say "evcxr_jupyter $EVCXR_VERSION is installed"
-else
-  say "building evcxr_jupyter $EVCXR_VERSION into .tools/evcxr (about 5 minutes, once)"
-  rm -rf .tools/evcxr.new
-  run_logged "cargo install evcxr_jupyter" .setup/evcxr.log \
-    cargo install --locked --quiet evcxr_jupyter --version "$EVCXR_VERSION" --root .tools/evcxr.new
-  rm -rf .tools/evcxr.old
-  [ -d .tools/evcxr ] && mv .tools/evcxr .tools/evcxr.old
-  mv .tools/evcxr.new .tools/evcxr && rm -rf .tools/evcxr.old
-  stamp_set evcxr "$EVCXR_VERSION"
-fi
-
 # --- 5. The kernelspec rust-cnn --------------------------------------------------------
 run_logged "writing the rust-cnn kernelspec" .setup/kernel.log \
   .venv/bin/python scripts/kernelspec.py --repo "$repo" --torch "$torch_dir" \
   --evcxr "$repo/$evcxr" --cargo "$(command -v cargo)"
 
-# --- 6. Build support (tests, the cnn binary) ------------------------------------------
-say "cargo build (the first time compiles tch, polars and plotters: 10-20 minutes)"
-run_logged "cargo build" .setup/build.log cargo build --workspace --all-targets --locked
-
-# --- 7. Pre-warm the notebooks' build cache --------------------------------------------
+# --- 6. Pre-warm the notebooks' build cache --------------------------------------------
 warm_hash=$( (cat Cargo.lock support/Cargo.toml .venv/share/jupyter/kernels/rust-cnn/kernel.json .evcxr/.cargo/config.toml scripts/notebooks.py
   find support/src -type f -name '*.rs' -print0 | sort -z | xargs -0 cat) | cksum | awk '{print $1}')
 if stamp_ok prewarm "$warm_hash"; then
@@ -128,4 +147,7 @@ else
   run_logged "pre-warming the kernel cache" .setup/prewarm.log .venv/bin/python scripts/notebooks.py prewarm
   stamp_set prewarm "$warm_hash"
 fi
+# A second or third notebook's kernel copies this warm slot instead of compiling
+# (scripts/kernel_launcher.py); the mark tells it whether its own copy is current.
+[ "$(cat .evcxr/0/.warm 2>/dev/null)" = "$warm_hash" ] || printf '%s' "$warm_hash" >.evcxr/0/.warm
 say "ready: 'make lab' starts JupyterLab, 'make test' runs the tests"

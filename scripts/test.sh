@@ -2,14 +2,18 @@
 # make test: the whole check, as CI runs it.
 #   1. cargo fmt --check and clippy -D warnings
 #   2. cargo test for the workspace
-#   3. every notebook, executed through the rust-cnn kernel with CNN_QUICK=1 on
+#   3. the setup scripts' own tests (scripts/tests) and that every console script in .venv
+#      runs, as students call them (jupyter, tensorboard, pip)
+#   4. every notebook, executed through the rust-cnn kernel with CNN_QUICK=1 on
 #      Fashion-MNIST (Debian's package) and a synthetic CIFAR-10, writing its diary and
 #      runs into a scratch folder so that a student's own diary is never touched
+#   5. make e2e: JupyterLab started by make lab, driven in headless Chromium
+# A skipped browser test is repeated loudly at the very end.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
-step() { printf '\n== %s ==\n' "$*"; }
+step() { printf '\n== %s (at %dm%02ds) ==\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)); }
 
 # Real data for the loader test and the notebooks, where this machine lets us install it.
 if [ ! -d /usr/share/datasets/fashion-mnist ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -18,6 +22,22 @@ if [ ! -d /usr/share/datasets/fashion-mnist ] && [ "$(id -u)" = 0 ] && command -
     (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1)) ||
     echo "could not install dataset-fashion-mnist; tests on real data will be skipped"
 fi
+
+# Chromium for the browser test (scripts/e2e.py drives it through Playwright from .venv).
+if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  step "installing Debian's chromium for the browser test"
+  (apt-get install -y -qq chromium >/dev/null 2>&1 ||
+    (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1)) ||
+    echo "could not install chromium; the browser test will be skipped"
+fi
+
+step "setup scripts, and .venv's console scripts"
+.venv/bin/python -m unittest discover -s scripts/tests
+for script in jupyter jupyter-lab tensorboard pip; do
+  .venv/bin/$script --version >/dev/null 2>&1 ||
+    { echo ".venv/bin/$script does not run (first line: $(head -1 .venv/bin/$script))"; exit 1; }
+done
+echo "jupyter, jupyter-lab, tensorboard and pip run"
 
 step "cargo fmt --check"
 cargo fmt --all --check
@@ -40,3 +60,16 @@ if [ ! -d /usr/share/datasets/fashion-mnist ]; then
   "$cnn" data synthetic --dataset fashion-mnist --out "$CNN_DATA_DIR/fashion-mnist"
 fi
 .venv/bin/python scripts/notebooks.py test
+unset CNN_QUICK CNN_DATASET CNN_DATA_DIR CNN_DIARY_DIR CNN_RUNS_DIR
+
+step "make e2e: JupyterLab in headless Chromium"
+e2e=0
+.venv/bin/python scripts/e2e.py || e2e=$?
+if [ "$e2e" = 77 ]; then
+  printf '\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n'
+  printf '!! THE BROWSER TEST WAS SKIPPED: no Chromium here (see its message above). !!\n'
+  printf '!! make lab was NOT checked in a browser.                                    !!\n'
+  printf '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n'
+elif [ "$e2e" != 0 ]; then
+  exit "$e2e"
+fi

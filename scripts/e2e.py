@@ -1,0 +1,558 @@
+"""make e2e: the notebooks in JupyterLab, in a real browser, the way a student uses them.
+
+It starts JupyterLab through `make lab` (on a port it has just taken itself, so that Jupyter
+must move to a free one, as it does for a student whose port is busy), opens the notebooks
+in Debian's Chromium, headless, driven by Playwright, and clicks through the UI:
+
+  1. 000_setup_check: Run > Run All; every code cell ends without an error output,
+     the figure is an image in the page and the table is an HTML table.
+  2. 502_fmp_mnist (CNN_QUICK=1), opened while 000's kernel still runs, so its kernel gets
+     a second build cache: Run > Run All; the progress lines do not flood the output, the
+     training-curve, confusion and ensemble figures are images, and the diary cell writes
+     diary/502.md. Then a new cell trains a long run, the toolbar's stop button interrupts
+     it, and one more cell resumes that run from its checkpoint.
+  3. 503_lenet_mnist, a third notebook open at the same time: Run > Run All.
+
+For every notebook it reports how long its first two cells took in the kernel (`:dep` and
+the first cell using the library), and it checks that the second and third kernels did
+not compile the dependencies (tch, polars, plotters) again.
+Screenshots of each notebook go to target/e2e/, with JupyterLab's log.
+
+The notebooks, diary and runs are never touched: autosave is off in a scratch JupyterLab
+settings folder, and CNN_DIARY_DIR / CNN_RUNS_DIR point into a scratch folder. Exit status
+77 means skipped (no Chromium here); the reason is printed.
+"""
+
+import datetime
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NOTEBOOKS = os.path.join(REPO, "notebooks")
+OUT = os.path.join(REPO, "target", "e2e")
+SKIPPED = 77
+KERNEL = "Rust (cnn-notebooks)"
+# A notebook's first two cells, once setup has pre-warmed the cache, measured about 20 s;
+# well over this the kernel must have compiled the dependencies again (minutes), which the
+# build-cache check below names more precisely. (A bound for broken caches, not a target.)
+FIRST_CELLS_LIMIT = 120
+# Chromium's own network traffic is refused on closed machines, many requests at a time.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+class Failure(Exception):
+    """A check that failed: the message says which notebook, cell and what was wrong."""
+
+
+def log(text):
+    print(f"[e2e] {text}", flush=True)
+
+
+def find_chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def scratch_environment(scratch):
+    """The environment JupyterLab and its kernels run with: quick notebooks, output into
+    `scratch`, and a JupyterLab settings folder with autosave off."""
+    settings = os.path.join(scratch, "lab-settings", "@jupyterlab")
+    for plugin, values in (("docmanager-extension/plugin", {"autosave": False}),
+                           # Each cell's start and end, kept in its metadata, for the timings.
+                           ("notebook-extension/tracker", {"recordTiming": True})):
+        os.makedirs(os.path.dirname(os.path.join(settings, plugin)), exist_ok=True)
+        with open(os.path.join(settings, plugin + ".jupyterlab-settings"), "w") as f:
+            json.dump(values, f)
+    env = dict(os.environ)
+    env.update({
+        "CNN_QUICK": "1",
+        "CNN_DIARY_DIR": os.path.join(scratch, "diary"),
+        "CNN_RUNS_DIR": os.path.join(scratch, "runs"),
+        "JUPYTERLAB_SETTINGS_DIR": os.path.join(scratch, "lab-settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": os.path.join(scratch, "lab-workspaces"),
+        "PYTHONUNBUFFERED": "1",
+    })
+    if os.path.isdir("/usr/share/datasets/fashion-mnist") or "CNN_DATA_DIR" in env:
+        env.setdefault("CNN_DATASET", "fashion-mnist")
+    else:
+        data = os.path.join(scratch, "data")
+        log("Fashion-MNIST is not installed here: the notebooks run on a synthetic stand-in")
+        subprocess.run(["cargo", "run", "-q", "--locked", "-p", "support", "--bin", "cnn", "--", "data",
+                        "synthetic", "--dataset", "fashion-mnist", "--out", os.path.join(data, "fashion-mnist")],
+                       cwd=REPO, check=True)
+        env.update({"CNN_DATA_DIR": data, "CNN_DATASET": "fashion-mnist"})
+    return env
+
+
+class Lab:
+    """JupyterLab started by `make lab`, on a port that is busy when it starts."""
+
+    def __init__(self, env, log_path):
+        self.token = secrets.token_hex(16)
+        self.busy = socket.socket()
+        self.busy.bind(("127.0.0.1", 0))
+        self.busy.listen()
+        self.busy_port = self.busy.getsockname()[1]
+        args = (f"--no-browser --ip=127.0.0.1 --port={self.busy_port} "
+                f"--IdentityProvider.token={self.token} --LabApp.expose_app_in_browser=True")
+        self.log_path = log_path
+        self.log_file = open(log_path, "w")
+        log(f"make lab ARGS=\"{args.replace(self.token, '<token>')}\" (port {self.busy_port} is taken on purpose)")
+        self.process = subprocess.Popen(["make", "-s", "lab", f"ARGS={args}"], cwd=REPO, env=env,
+                                        stdout=self.log_file, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+        try:
+            self.url = self._wait_for_url()
+        except Failure:
+            self.stop()
+            raise
+
+    def _wait_for_url(self):
+        deadline = time.time() + 600  # make lab runs make setup first: seconds when done
+        # Jupyter prints its address with the token masked.
+        pattern = re.compile(r"http://127\.0\.0\.1:(\d+)/lab\?token=")
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise Failure(f"make lab exited with status {self.process.returncode} before serving; "
+                              f"its log:\n{self.tail()}")
+            with open(self.log_path) as f:
+                match = pattern.search(f.read())
+            if match:
+                port = int(match.group(1))
+                if port == self.busy_port:
+                    raise Failure(f"JupyterLab claims port {port}, which this test holds")
+                url = f"http://127.0.0.1:{port}"
+                self._wait_until_answering(url)
+                log(f"JupyterLab answers on port {port} (it moved off the busy port {self.busy_port})")
+                return url
+            time.sleep(0.5)
+        raise Failure(f"make lab printed no address within 10 minutes; its log:\n{self.tail()}")
+
+    def _wait_until_answering(self, url):
+        for _ in range(120):
+            try:
+                with urllib.request.urlopen(f"{url}/api/status?token={self.token}", timeout=5):
+                    return
+            except OSError:
+                time.sleep(0.5)
+        raise Failure(f"JupyterLab at {url} does not answer; its log:\n{self.tail()}")
+
+    def api(self, path):
+        with urllib.request.urlopen(f"{self.url}{path}?token={self.token}", timeout=10) as r:
+            return json.load(r)
+
+    def tail(self, lines=30):
+        with open(self.log_path) as f:
+            return "".join(f.readlines()[-lines:])
+
+    def stop(self):
+        """Stops the server as a terminal's `kill` would (it shuts its kernels down first) and
+        waits for all of `make lab`'s processes to end."""
+        group = self.process.pid
+        try:
+            os.killpg(group, signal.SIGTERM)
+            for _ in range(120):
+                self.process.poll()
+                os.killpg(group, 0)  # raises once no process of the group is left
+                time.sleep(0.5)
+            os.killpg(group, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.busy.close()
+        self.log_file.close()
+
+
+# Reads one open notebook from JupyterLab's own model: the cells as nbformat JSON (image
+# data left out), each cell's prompt as shown, what its outputs show in the page, and the
+# kernel's status.
+NOTEBOOK_STATE = """(path) => {
+  const app = window.jupyterapp;
+  for (const w of app.shell.widgets('main')) {
+    if (!w.context || w.context.path !== path || !w.content) continue;
+    const json = w.context.model.toJSON();
+    const cells = json.cells.map((c, i) => {
+      const widget = w.content.widgets[i];
+      const node = widget ? widget.node : null;
+      const images = node ? Array.from(node.querySelectorAll('.jp-OutputArea-output img')) : [];
+      return {
+        type: c.cell_type,
+        source: Array.isArray(c.source) ? c.source.join('') : c.source,
+        count: c.execution_count ?? null,
+        timing: (c.metadata && c.metadata.execution) || {},
+        prompt: node && node.querySelector('.jp-InputPrompt') ? node.querySelector('.jp-InputPrompt').textContent : '',
+        outputs: (c.outputs || []).map(o => ({
+          type: o.output_type, name: o.name || '',
+          text: Array.isArray(o.text) ? o.text.join('') : (o.text || ''),
+          ename: o.ename || '', evalue: o.evalue || '', traceback: o.traceback || [],
+          mimes: Object.keys(o.data || {}),
+        })),
+        images: images.filter(img => img.complete && img.naturalWidth > 0).length,
+        tables: node ? node.querySelectorAll('.jp-OutputArea-output table').length : 0,
+      };
+    });
+    const kernel = w.sessionContext.session ? w.sessionContext.session.kernel : null;
+    return {status: kernel ? kernel.status : 'none', kernel: w.sessionContext.kernelDisplayName, cells};
+  }
+  return null;
+}"""
+
+
+class Notebook:
+    """One notebook open in the page, driven through JupyterLab's menus and toolbar."""
+
+    def __init__(self, page, name):
+        self.page = page
+        self.name = name
+
+    def state(self):
+        state = self.page.evaluate(NOTEBOOK_STATE, self.name)
+        if state is None:
+            raise Failure(f"{self.name} is not open in JupyterLab")
+        return state
+
+    def open(self):
+        """Opens the notebook from the file browser, as a student does, and waits for its kernel."""
+        self.page.locator(".jp-DirListing-item", has_text=self.name).first.dblclick()
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            state = self.page.evaluate(NOTEBOOK_STATE, self.name)
+            if state and state["kernel"] == KERNEL and state["status"] == "idle":
+                return
+            time.sleep(0.5)
+        raise Failure(f"{self.name}: the kernel {KERNEL!r} did not start within 2 minutes "
+                      f"(last state: {state and {k: state[k] for k in ('kernel', 'status')}})")
+
+    def activate(self):
+        self.page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text=self.name).first.click()
+
+    def menu(self, menu, command):
+        """Clicks a menu of the menu bar, then one of its items (by JupyterLab command id)."""
+        self.activate()
+        self.page.locator(".lm-MenuBar-item", has_text=menu).first.click()
+        self.page.locator(f"li.lm-Menu-item[data-command='{command}']").first.click()
+
+    def code_cells(self, state=None):
+        return [c for c in (state or self.state())["cells"] if c["type"] == "code"]
+
+    def wait_idle(self, timeout, watch=None):
+        """Waits until no cell is queued or running and the kernel is idle; `watch` is called
+        with each state while waiting. Returns the final state."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            state = self.state()
+            if watch:
+                watch(state)
+            running = [c for c in state["cells"] if "*" in c["prompt"]]
+            if not running and state["status"] == "idle":
+                time.sleep(1)  # the last outputs may still be on their way
+                return self.state()
+            time.sleep(1)
+        raise Failure(f"{self.name}: cells still running after {timeout} s")
+
+    def run_all(self, timeout=900, watch=None):
+        """Run > Run All; returns the state once it finished, and the seconds the first two
+        code cells took: `:dep support = ...` and the first cell that uses it."""
+        self.menu("Run", "runmenu:run-all")
+        state = self.wait_idle(timeout, watch)
+        check_no_errors(self.name, state)
+        return state, [cell_seconds(c) for c in self.code_cells(state)[:2]]
+
+    def add_cell_and_run(self, code):
+        """Adds a code cell at the end (select the last cell, Esc, B), types `code` and runs
+        it with Shift+Enter; returns at once."""
+        self.activate()
+        last = self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell").last
+        last.scroll_into_view_if_needed()
+        last.locator(".jp-InputPrompt").click()
+        self.page.keyboard.press("Escape")
+        self.page.keyboard.press("b")
+        self.page.keyboard.press("Enter")  # edit mode in the new cell
+        self.page.keyboard.insert_text(code)
+        self.page.keyboard.press("Shift+Enter")
+
+    def interrupt(self):
+        """The toolbar's stop button."""
+        self.activate()
+        self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) "
+                          "[data-command='notebook:interrupt-kernel']").first.click()
+
+    def screenshot(self):
+        self.activate()
+        path = os.path.join(OUT, self.name.replace(".ipynb", ".png"))
+        self.page.screenshot(path=path, full_page=True)
+        return path
+
+
+def cell_seconds(cell):
+    """How long the kernel took for a cell, from JupyterLab's recorded timing."""
+    timing = cell["timing"]
+    start, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
+    if not (start and end):
+        return float("nan")
+    parse = lambda t: datetime.datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp()
+    return parse(end) - parse(start)
+
+
+def seconds(times):
+    """`12.1 s + 9.0 s` for the first two cells' times."""
+    return " + ".join(f"{t:.1f} s" for t in times)
+
+
+def cell_label(name, cells, cell):
+    number = cells.index(cell) + 1
+    first = cell["source"].strip().splitlines()[0] if cell["source"].strip() else ""
+    return f"{name}, code cell {number} (starting {first[:60]!r})"
+
+
+def check_no_errors(name, state):
+    """Every code cell ran, and none shows an error: a Rust compile error, a panic or an
+    `Err` returned by the cell."""
+    cells = [c for c in state["cells"] if c["type"] == "code"]
+    for cell in cells:
+        errors = [o for o in cell["outputs"] if o["type"] == "error"]
+        if errors:
+            e = errors[0]
+            text = "\n".join(e["traceback"]) or f"{e['ename']}: {e['evalue']}"
+            text = re.sub(r"\x1b\[[0-9;]*m", "", text)
+            lines = "\n".join(text.strip().splitlines()[:12])
+            raise Failure(f"{cell_label(name, cells, cell)} failed:\n{lines}")
+    not_run = [c for c in cells if c["source"].strip() and not c["count"]]
+    if not_run:
+        raise Failure(f"{cell_label(name, cells, not_run[0])} did not run")
+
+
+def cell_with(name, state, text):
+    cells = [c for c in state["cells"] if c["type"] == "code"]
+    for cell in cells:
+        if text in cell["source"]:
+            return cell
+    raise Failure(f"{name}: no code cell contains {text!r}; has the notebook changed?")
+
+
+def stdout_of(cell):
+    return "".join(o["text"] for o in cell["outputs"] if o["type"] == "stream")
+
+
+def dependency_artifacts(slot):
+    """Modification times of the compiled dependencies a kernel's cache holds."""
+    found = {}
+    deps = os.path.join(REPO, ".evcxr", str(slot), "target")
+    for root, _dirs, files in os.walk(deps):
+        if os.path.basename(root) != "deps":
+            continue
+        for f in files:
+            if re.match(r"lib(tch|torch_sys|polars_core|plotters)-[0-9a-f]+\.rlib$", f):
+                found[f] = os.path.getmtime(os.path.join(root, f))
+    return found
+
+
+def check_not_recompiled(name, started, slots_before):
+    """The kernel that ran `name` reused compiled dependencies: in every cache slot, the
+    tch, polars and plotters libraries present now were there before the test began."""
+    for slot in range(8):
+        now = dependency_artifacts(slot)
+        rebuilt = [f for f, t in now.items() if t >= started and f not in slots_before.get(slot, {})]
+        if rebuilt:
+            raise Failure(f"{name}: the kernel compiled its dependencies again in .evcxr/{slot} "
+                          f"({', '.join(sorted(rebuilt)[:3])}); a second notebook should reuse the warm cache")
+
+
+def test_setup_check(page):
+    nb = Notebook(page, "000_setup_check.ipynb")
+    nb.open()
+    state, first = nb.run_all(timeout=600)
+    cells = nb.code_cells(state)
+    if not any(c["images"] for c in cells):
+        raise Failure(f"{nb.name}: the figure is not an image in the page")
+    if not any(c["tables"] for c in cells):
+        raise Failure(f"{nb.name}: the environment table is not an HTML table in the page")
+    log(f"000: all {len(cells)} code cells ran; figure and table shown; first cells {seconds(first)}")
+    return nb, first
+
+
+def test_fmp_mnist(page, env):
+    nb = Notebook(page, "502_fmp_mnist.ipynb")
+    nb.open()
+    diary = os.path.join(env["CNN_DIARY_DIR"], "502.md")
+    started = time.time()
+    training = {}
+
+    def watch(state):
+        # While the training cell runs, how many progress lines does the page show?
+        cell = next((c for c in nb.code_cells(state) if "fit(" in c["source"]), None)
+        if cell and "*" in cell["prompt"]:
+            lines = [l for l in stdout_of(cell).splitlines() if l.startswith("epoch ")]
+            training.setdefault("start", time.time())
+            training["most"] = max(training.get("most", 0), len(lines))
+            training["seconds"] = time.time() - training["start"]
+
+    state, first = nb.run_all(timeout=900, watch=watch)
+    fit_cell = cell_with(nb.name, state, "fit(")
+    lines = [l for l in stdout_of(fit_cell).splitlines() if l.startswith("epoch ")]
+    epochs = max(1, len({l.split()[1] for l in lines}))
+    # One line per finished epoch, plus one every 30 s of an epoch still running.
+    allowed = epochs + int(training.get("seconds", 0) // 30) + 1
+    if len(lines) > allowed or training.get("most", 0) > allowed:
+        raise Failure(f"{nb.name}: the training cell printed {max(len(lines), training.get('most', 0))} "
+                      f"progress lines for {epochs} epoch(s): a flood, not a progress line")
+    for figure in ("history_figure", "confusion_figure", "ensemble_figure"):
+        cell = cell_with(nb.name, state, f"{figure}.clone()")
+        if not cell["images"]:
+            raise Failure(f"{cell_label(nb.name, nb.code_cells(state), cell)}: its figure is not an image in the page")
+    if not os.path.exists(diary) or os.path.getmtime(diary) < started:
+        raise Failure(f"{nb.name}: the diary cell did not write {diary}")
+    log(f"502: all cells ran; {len(lines)} progress line(s) for {epochs} epoch(s); "
+        f"3 figures shown; {os.path.relpath(diary, os.path.dirname(env['CNN_DIARY_DIR']))} written; "
+        f"first cells {seconds(first)}")
+    return nb, first
+
+
+def test_interrupt_and_resume(nb, env):
+    """The stop button during training leaves a run that `resume` continues."""
+    run = "e2e-interrupt"
+    history = os.path.join(env["CNN_RUNS_DIR"], run, "history.csv")
+    nb.add_cell_and_run(
+        f'let long_config = FitConfig {{ epochs: 1000, run: Some("{run}".into()), ..fit_config.clone() }};\n'
+        'let stopped = fit(&model, &vs, &data, &long_config)?;\n'
+        'println!("kept {} epochs", stopped.epochs());')
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        if os.path.exists(history) and len(open(history).read().strip().splitlines()) >= 2:
+            break  # the header and at least one finished epoch
+        time.sleep(0.5)
+    else:
+        raise Failure(f"{nb.name}: the long training run wrote no finished epoch to {history} in 5 minutes")
+    nb.interrupt()
+    state = nb.wait_idle(120)
+    cells = nb.code_cells(state)
+    stopped = cell_with(nb.name, state, "let long_config")
+    check_no_errors(nb.name, state)
+    out = stdout_of(stopped)
+    match = re.search(r"kept (\d+) epochs", out)
+    if "interrupted in epoch" not in out or not match:
+        raise Failure(f"{cell_label(nb.name, cells, stopped)}: the stop button did not interrupt training "
+                      f"cleanly; the cell printed:\n{out[-800:]}")
+    kept = int(match.group(1))
+    checkpoint = os.path.join(env["CNN_RUNS_DIR"], run, "checkpoint.safetensors")
+    if not os.path.exists(checkpoint):
+        raise Failure(f"{nb.name}: the interrupted run left no checkpoint at {checkpoint}")
+    nb.add_cell_and_run(
+        "let mut vs = vs;\n"
+        f"let resumed = resume(&model, &mut vs, &data, &FitConfig {{ epochs: {kept + 1}, ..long_config.clone() }})?;\n"
+        'println!("now {} epochs", resumed.epochs());')
+    state = nb.wait_idle(300)
+    check_no_errors(nb.name, state)
+    out = stdout_of(cell_with(nb.name, state, "let resumed"))
+    if f"resuming run {run} after epoch {kept}" not in out or f"now {kept + 1} epochs" not in out:
+        raise Failure(f"{nb.name}: resuming the interrupted run failed; the cell printed:\n{out[-800:]}")
+    log(f"502: the stop button interrupted a long run after {kept} epoch(s); resume continued it to {kept + 1}")
+
+
+def test_lenet(page):
+    nb = Notebook(page, "503_lenet_mnist.ipynb")
+    nb.open()
+    state, first = nb.run_all(timeout=900)
+    log(f"503: all {len(nb.code_cells(state))} code cells ran; first cells {seconds(first)}")
+    return nb, first
+
+
+def main():
+    chromium = find_chromium()
+    if not chromium:
+        print("E2E SKIPPED: no Chromium on this machine (Debian: apt-get install chromium; "
+              "make test installs it when run as root)", flush=True)
+        print("e2e: 0 passed, 0 failed, 1 skipped")
+        return SKIPPED
+    try:
+        from playwright.sync_api import Error as BrowserError
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        print("e2e: playwright is missing from .venv; run make setup (it is in requirements.txt)",
+              file=sys.stderr)
+        return 1
+    os.makedirs(OUT, exist_ok=True)
+    for old in os.listdir(OUT):
+        os.remove(os.path.join(OUT, old))
+    originals = {n: open(os.path.join(NOTEBOOKS, n), "rb").read() for n in os.listdir(NOTEBOOKS)
+                 if n.endswith(".ipynb")}
+    scratch = tempfile.mkdtemp(prefix="cnn-e2e.")
+    env = scratch_environment(scratch)
+    started = time.time()
+    slots_before = {s: dependency_artifacts(s) for s in range(8)}
+    lab = None
+    page = None
+    open_notebooks = []
+    status = 0
+    try:
+        lab = Lab(env, os.path.join(OUT, "jupyterlab.log"))
+        default = lab.api("/api/kernelspecs")["default"]
+        if default != "rust-cnn":
+            raise Failure(f"make lab's default kernel is {default!r}, not 'rust-cnn'")
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(60_000)
+            page.goto(f"{lab.url}/lab?token={lab.token}")
+            page.wait_for_selector(".jp-DirListing-item", timeout=120_000)
+            log(f"JupyterLab is open in Chromium {browser.version}")
+            try:
+                first_times = []
+                nb, t = test_setup_check(page)
+                open_notebooks.append(nb)
+                first_times.append(t)
+                nb, t = test_fmp_mnist(page, env)
+                open_notebooks.append(nb)
+                first_times.append(t)
+                check_not_recompiled(nb.name, started, slots_before)
+                test_interrupt_and_resume(nb, env)
+                nb, t = test_lenet(page)
+                open_notebooks.append(nb)
+                first_times.append(t)
+                check_not_recompiled(nb.name, started, slots_before)
+                log("first two cells, three notebooks open at once: "
+                    + "; ".join(f"{n.name[:3]} {seconds(t)}" for n, t in zip(open_notebooks, first_times)))
+                slowest = max(sum(t) for t in first_times)
+                if slowest > FIRST_CELLS_LIMIT:
+                    raise Failure(f"a notebook's first two cells took {slowest:.0f} s: its build cache was cold")
+            finally:
+                for nb in open_notebooks:
+                    log(f"screenshot {os.path.relpath(nb.screenshot(), REPO)}")
+                if page is not None and not open_notebooks:
+                    page.screenshot(path=os.path.join(OUT, "jupyterlab.png"), full_page=True)
+                browser.close()
+        log("passed")
+    except (Failure, BrowserError) as failure:
+        print(f"\ne2e FAILED: {failure}\n(screenshots and JupyterLab's log are in {os.path.relpath(OUT, REPO)}/)",
+              file=sys.stderr, flush=True)
+        status = 1
+    finally:
+        if lab:
+            lab.stop()
+        for name, text in originals.items():
+            path = os.path.join(NOTEBOOKS, name)
+            if open(path, "rb").read() != text:
+                with open(path, "wb") as f:
+                    f.write(text)
+                print(f"e2e FAILED: JupyterLab wrote into notebooks/{name}; restored it", file=sys.stderr)
+                status = 1
+        shutil.rmtree(scratch, ignore_errors=True)
+    print(f"e2e: {1 - status} passed, {status} failed")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
