@@ -12,6 +12,7 @@ in Debian's Chromium, headless, driven by Playwright, and clicks through the UI:
      diary/502.md. Then a new cell trains a long run, the toolbar's stop button interrupts
      it, and one more cell resumes that run from its checkpoint.
   3. 503_lenet_mnist, a third notebook open at the same time: Run > Run All.
+  4. make tensorboard: its page lists the runs the notebooks wrote.
 
 For every notebook it reports how long its first two cells took in the kernel (`:dep` and
 the first cell using the library), and it checks that the second and third kernels did
@@ -461,6 +462,20 @@ def test_interrupt_and_resume(nb, env):
         raise Failure(f"{nb.name}: resuming the interrupted run failed; the cell printed:\n{out[-800:]}")
     log(f"502: the stop button interrupted a long run after {kept} epoch(s); resume continued it to {kept + 1}")
 
+    # Outside training the stop button ends the cell's process, as evcxr does: the kernel
+    # lives on (no "kernel died" dialog), its variables are gone, and the next cell runs.
+    nb.add_cell_and_run("std::thread::sleep(std::time::Duration::from_secs(600));")
+    time.sleep(5)
+    nb.interrupt()
+    nb.wait_idle(120)
+    nb.add_cell_and_run('println!("alive after the stop button: {}", 40 + 2);')
+    state = nb.wait_idle(120)
+    out = stdout_of(cell_with(nb.name, state, "alive after the stop button"))
+    if "alive after the stop button: 42" not in out or state["status"] != "idle":
+        raise Failure(f"{nb.name}: after stopping a sleeping cell the kernel did not run the next cell "
+                      f"(kernel {state['status']}; it printed {out!r})")
+    log("502: the stop button ended a sleeping cell; the kernel lived on and ran the next cell")
+
 
 def test_lenet(page):
     nb = Notebook(page, "503_lenet_mnist.ipynb")
@@ -468,6 +483,44 @@ def test_lenet(page):
     state, first = nb.run_all(timeout=900)
     log(f"503: all {len(nb.code_cells(state))} code cells ran; first cells {seconds(first)}")
     return nb, first
+
+
+def test_tensorboard(env, page):
+    """`make tensorboard` serves the runs the notebooks wrote, and its page shows them."""
+    port_socket = socket.socket()
+    port_socket.bind(("127.0.0.1", 0))
+    port = port_socket.getsockname()[1]
+    port_socket.close()
+    log_path = os.path.join(OUT, "tensorboard.log")
+    with open(log_path, "w") as log_file:
+        board = subprocess.Popen(["make", "-s", "tensorboard", f"ARGS=--host 127.0.0.1 --port {port}"],
+                                 cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+                                 start_new_session=True)
+    try:
+        runs = None
+        for _ in range(120):
+            if board.poll() is not None:
+                raise Failure(f"make tensorboard exited with status {board.returncode}; see {log_path}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/data/runs", timeout=5) as r:
+                    runs = json.load(r)
+                if "502-fmp" in runs:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.5)
+        if not runs or "502-fmp" not in runs:
+            raise Failure(f"make tensorboard does not list the run 502-fmp (it lists {runs}); see {log_path}")
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.get_by_text("502-fmp").first.wait_for()
+        page.screenshot(path=os.path.join(OUT, "tensorboard.png"))
+        log(f"make tensorboard lists the notebooks' runs: {', '.join(sorted(runs))}")
+    finally:
+        try:
+            os.killpg(board.pid, signal.SIGTERM)
+            board.wait(timeout=30)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(board.pid, signal.SIGKILL)
 
 
 def main():
@@ -528,6 +581,7 @@ def main():
                 slowest = max(sum(t) for t in first_times)
                 if slowest > FIRST_CELLS_LIMIT:
                     raise Failure(f"a notebook's first two cells took {slowest:.0f} s: its build cache was cold")
+                test_tensorboard(env, browser.new_page(viewport={"width": 1400, "height": 1000}))
             finally:
                 for nb in open_notebooks:
                     log(f"screenshot {os.path.relpath(nb.screenshot(), REPO)}")

@@ -82,6 +82,7 @@ install_venv() {
   [ -d .venv ] && mv .venv .venv.old
   mv .venv.new .venv && rm -rf .venv.old
   stamp_set venv "$req_hash"
+  say ".venv is ready"
 }
 
 evcxr=.tools/evcxr/bin/evcxr_jupyter
@@ -98,6 +99,7 @@ install_evcxr() {
   [ -d .tools/evcxr ] && mv .tools/evcxr .tools/evcxr.old
   mv .tools/evcxr.new .tools/evcxr && rm -rf .tools/evcxr.old
   stamp_set evcxr "$EVCXR_VERSION"
+  say "evcxr_jupyter is built"
 }
 
 # A failure in one still lets the other finish (and keep its result for the next run).
@@ -143,9 +145,10 @@ warm_hash=$( (cat Cargo.lock support/Cargo.toml .venv/share/jupyter/kernels/rust
 if stamp_ok prewarm "$warm_hash"; then
   say "notebook build cache is warm"
 else
-  say "pre-warming the notebooks' build cache (the first time: 10-20 minutes)"
+  say "pre-warming the notebooks' build cache (the first time: about 7 minutes on 2 cores)"
   run_logged "pre-warming the kernel cache" .setup/prewarm.log .venv/bin/python scripts/notebooks.py prewarm
   stamp_set prewarm "$warm_hash"
+  say "the notebook build cache is warm"
 fi
 # A second or third notebook's kernel copies this warm slot instead of compiling
 # (scripts/kernel_launcher.py); the mark tells it whether its own copy is current.
