@@ -196,10 +196,9 @@ NOTEBOOK_STATE = """(path) => {
         timing: (c.metadata && c.metadata.execution) || {},
         prompt: node && node.querySelector('.jp-InputPrompt') ? node.querySelector('.jp-InputPrompt').textContent : '',
         outputs: (c.outputs || []).map(o => ({
-          type: o.output_type, name: o.name || '',
+          type: o.output_type,
           text: Array.isArray(o.text) ? o.text.join('') : (o.text || ''),
           ename: o.ename || '', evalue: o.evalue || '', traceback: o.traceback || [],
-          mimes: Object.keys(o.data || {}),
         })),
         images: images.filter(img => img.complete && img.naturalWidth > 0).length,
         tables: node ? node.querySelectorAll('.jp-OutputArea-output table').length : 0,

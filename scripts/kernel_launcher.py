@@ -4,7 +4,7 @@ keeps it alive through the notebook's stop button.
 evcxr compiles each cell in EVCXR_TMPDIR. Two kernels sharing one folder (two notebooks
 open in JupyterLab) could compile each other's code, so each kernel takes the first slot
 `.evcxr/0`, `.evcxr/1`, ... whose lock it can hold. The lock is an open file descriptor
-kept across exec, so it lasts exactly as long as the kernel.
+that this launcher and the kernel hold, so it lasts exactly as long as the kernel.
 
 `make setup` pre-warms slot 0 and marks it with WARM. A kernel that gets another slot,
 because a notebook is already open, would compile tch, polars and plotters from scratch

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # make test: the whole check, as CI runs it.
-#   1. cargo fmt --check and clippy -D warnings
-#   2. cargo test for the workspace
-#   3. the setup scripts' own tests (scripts/tests) and that every console script in .venv
+#   1. the setup scripts' own tests (scripts/tests) and that every console script in .venv
 #      runs, as students call them (jupyter, tensorboard, pip)
+#   2. cargo fmt --check and clippy -D warnings
+#   3. cargo test for the workspace
 #   4. every notebook, executed through the rust-cnn kernel with CNN_QUICK=1 on
 #      Fashion-MNIST (Debian's package) and a synthetic CIFAR-10, writing its diary and
 #      runs into a scratch folder so that a student's own diary is never touched
