@@ -7,10 +7,11 @@ in Debian's Chromium, headless, driven by Playwright, and clicks through the UI:
   1. 000_setup_check: Run > Run All; every code cell ends without an error output,
      the figure is an image in the page and the table is an HTML table.
   2. 502_fmp_mnist (CNN_QUICK=1), opened while 000's kernel still runs, so its kernel gets
-     a second build cache: Run > Run All; the progress lines do not flood the output, the
+     a second build cache: Run > Run All; training leaves one progress line per epoch, the
      training-curve, confusion and ensemble figures are images, and the diary cell writes
-     diary/502.md. Then a new cell trains a long run, the toolbar's stop button interrupts
-     it, and one more cell resumes that run from its checkpoint.
+     diary/502.md. Then a new cell trains a long run, whose progress line the page shows
+     redrawn in place, the toolbar's stop button interrupts it, and one more cell resumes
+     that run from its checkpoint.
   3. 503_lenet_mnist, a third notebook open at the same time: Run > Run All.
   4. make tensorboard: its page lists the runs the notebooks wrote.
 
@@ -199,7 +200,7 @@ NOTEBOOK_STATE = """(path) => {
         prompt: node && node.querySelector('.jp-InputPrompt') ? node.querySelector('.jp-InputPrompt').textContent : '',
         outputs: (c.outputs || []).map(o => ({
           type: o.output_type,
-          text: Array.isArray(o.text) ? o.text.join('') : (o.text || ''),
+          text: [o.text, o.data && o.data['text/plain']].map(t => Array.isArray(t) ? t.join('') : (t || '')).join(''),
           ename: o.ename || '', evalue: o.evalue || '', traceback: o.traceback || [],
         })),
         images: images.filter(img => img.complete && img.naturalWidth > 0).length,
@@ -345,8 +346,34 @@ def cell_with(name, state, text):
     raise Failure(f"{name}: no code cell contains {text!r}; has the notebook changed?")
 
 
-def stdout_of(cell):
-    return "".join(o["text"] for o in cell["outputs"] if o["type"] == "stream")
+def text_of(cell):
+    """What a cell printed: its stream output, and the text of its displays (a progress
+    line redrawn in place is a display), each display on a line of its own."""
+    return "".join(o["text"] if o["type"] == "stream" else o["text"] + "\n"
+                   for o in cell["outputs"] if o["type"] in ("stream", "display_data"))
+
+
+def progress_lines(cell):
+    return [line for line in text_of(cell).splitlines() if line.startswith("epoch ")]
+
+
+class Redraws:
+    """Watches a training cell's outputs while it runs: counts the progress lines, and sees
+    whether a display's text changed in place (a redraw) rather than new lines arriving."""
+
+    def __init__(self):
+        self.most = 0
+        self.seen = {}
+        self.in_place = 0
+
+    def sample(self, cell):
+        self.most = max(self.most, len(progress_lines(cell)))
+        for i, o in enumerate(cell["outputs"]):
+            if o["type"] != "display_data":
+                continue
+            if i in self.seen and self.seen[i] != o["text"]:
+                self.in_place += 1
+            self.seen[i] = o["text"]
 
 
 def dependency_artifacts(slot):
@@ -391,26 +418,22 @@ def test_fmp_mnist(page, env):
     nb.open()
     diary = os.path.join(env["CNN_DIARY_DIR"], "502.md")
     started = time.time()
-    training = {}
+    redraws = Redraws()
 
     def watch(state):
         # While the training cell runs, how many progress lines does the page show?
         cell = next((c for c in nb.code_cells(state) if "fit(" in c["source"]), None)
         if cell and "*" in cell["prompt"]:
-            lines = [l for l in stdout_of(cell).splitlines() if l.startswith("epoch ")]
-            training.setdefault("start", time.time())
-            training["most"] = max(training.get("most", 0), len(lines))
-            training["seconds"] = time.time() - training["start"]
+            redraws.sample(cell)
 
     state, first = nb.run_all(timeout=900, watch=watch)
     fit_cell = cell_with(nb.name, state, "fit(")
-    lines = [l for l in stdout_of(fit_cell).splitlines() if l.startswith("epoch ")]
-    epochs = max(1, len({l.split()[1] for l in lines}))
-    # One line per finished epoch, plus one every 30 s of an epoch still running.
-    allowed = epochs + int(training.get("seconds", 0) // 30) + 1
-    if len(lines) > allowed or training.get("most", 0) > allowed:
-        raise Failure(f"{nb.name}: the training cell printed {max(len(lines), training.get('most', 0))} "
-                      f"progress lines for {epochs} epoch(s): a flood, not a progress line")
+    lines = progress_lines(fit_cell)
+    epochs = max(1, len({line.split()[1] for line in lines}))
+    # One line per epoch, redrawn in place: never more lines than epochs.
+    if len(lines) > epochs or redraws.most > epochs:
+        raise Failure(f"{nb.name}: the training cell printed {max(len(lines), redraws.most)} "
+                      f"progress lines for {epochs} epoch(s): a flood, not one line per epoch redrawn in place")
     for figure in ("history_figure", "confusion_figure", "ensemble_figure"):
         cell = cell_with(nb.name, state, f"{figure}.clone()")
         if not cell["images"]:
@@ -427,28 +450,43 @@ def test_interrupt_and_resume(nb, env):
     """The stop button during training leaves a run that `resume` continues."""
     run = "e2e-interrupt"
     history = os.path.join(env["CNN_RUNS_DIR"], run, "history.csv")
+    # Small batches make an epoch long enough to watch its progress line being redrawn.
     nb.add_cell_and_run(
-        f'let long_config = FitConfig {{ epochs: 1000, run: Some("{run}".into()), ..fit_config.clone() }};\n'
+        f'let long_config = FitConfig {{ epochs: 1000, batch_size: 8, run: Some("{run}".into()), ..fit_config.clone() }};\n'
         'let stopped = fit(&model, &vs, &data, &long_config)?;\n'
         'println!("kept {} epochs", stopped.epochs());')
+    redraws = Redraws()
     deadline = time.time() + 300
     while time.time() < deadline:
-        if os.path.exists(history) and len(open(history).read().strip().splitlines()) >= 2:
-            break  # the header and at least one finished epoch
-        time.sleep(0.5)
+        state = nb.state()
+        cell = next((c for c in nb.code_cells(state) if "let long_config" in c["source"]), None)
+        if cell:
+            redraws.sample(cell)
+        finished = os.path.exists(history) and len(open(history).read().strip().splitlines()) >= 3
+        if finished and redraws.in_place:
+            break  # the header, two finished epochs, and a redraw seen
+        time.sleep(0.25)
     else:
-        raise Failure(f"{nb.name}: the long training run wrote no finished epoch to {history} in 5 minutes")
+        raise Failure(f"{nb.name}: in 5 minutes the long training run wrote {history} "
+                      f"{'with' if os.path.exists(history) else 'without'} finished epochs, and the page "
+                      f"showed {redraws.in_place} progress line(s) redrawn in place")
     nb.interrupt()
     state = nb.wait_idle(120)
     cells = nb.code_cells(state)
     stopped = cell_with(nb.name, state, "let long_config")
     check_no_errors(nb.name, state)
-    out = stdout_of(stopped)
+    out = text_of(stopped)
     match = re.search(r"kept (\d+) epochs", out)
     if "interrupted in epoch" not in out or not match:
         raise Failure(f"{cell_label(nb.name, cells, stopped)}: the stop button did not interrupt training "
                       f"cleanly; the cell printed:\n{out[-800:]}")
     kept = int(match.group(1))
+    # Each finished epoch left one line, and so did the interrupted one.
+    lines = progress_lines(stopped)
+    if len(lines) != kept + 1 or redraws.most > kept + 1:
+        raise Failure(f"{cell_label(nb.name, cells, stopped)}: {max(len(lines), redraws.most)} progress "
+                      f"lines for {kept} finished epoch(s) and one interrupted, not one line each:\n"
+                      + "\n".join(lines[-5:]))
     checkpoint = os.path.join(env["CNN_RUNS_DIR"], run, "checkpoint.safetensors")
     if not os.path.exists(checkpoint):
         raise Failure(f"{nb.name}: the interrupted run left no checkpoint at {checkpoint}")
@@ -458,10 +496,11 @@ def test_interrupt_and_resume(nb, env):
         'println!("now {} epochs", resumed.epochs());')
     state = nb.wait_idle(300)
     check_no_errors(nb.name, state)
-    out = stdout_of(cell_with(nb.name, state, "let resumed"))
+    out = text_of(cell_with(nb.name, state, "let resumed"))
     if f"resuming run {run} after epoch {kept}" not in out or f"now {kept + 1} epochs" not in out:
         raise Failure(f"{nb.name}: resuming the interrupted run failed; the cell printed:\n{out[-800:]}")
-    log(f"502: the stop button interrupted a long run after {kept} epoch(s); resume continued it to {kept + 1}")
+    log(f"502: {redraws.in_place} in-place redraws of the progress line seen; the stop button interrupted "
+        f"a long run after {kept} epoch(s) with one line each; resume continued it to {kept + 1}")
 
     # Outside training the stop button ends the cell's process, as evcxr does: the kernel
     # lives on (no "kernel died" dialog), its variables are gone, and the next cell runs.
@@ -471,7 +510,7 @@ def test_interrupt_and_resume(nb, env):
     nb.wait_idle(120)
     nb.add_cell_and_run('println!("alive after the stop button: {}", 40 + 2);')
     state = nb.wait_idle(120)
-    out = stdout_of(cell_with(nb.name, state, "alive after the stop button"))
+    out = text_of(cell_with(nb.name, state, "alive after the stop button"))
     if "alive after the stop button: 42" not in out or state["status"] != "idle":
         raise Failure(f"{nb.name}: after stopping a sleeping cell the kernel did not run the next cell "
                       f"(kernel {state['status']}; it printed {out!r})")

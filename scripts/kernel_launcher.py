@@ -19,15 +19,22 @@ only, which are the process running the cells (where `fit` stops cleanly between
 and any cargo compiling a cell. When Jupyter's server dies without shutting the kernel
 down, the launcher notices (its parent changes) and ends the kernel, so that no orphaned
 kernel keeps holding a build cache.
+
+The launcher also relays the kernel's output channel (iopub_relay.py), so that a progress
+line is redrawn in place in the notebook instead of printed again for every redraw.
 """
 
+import atexit
 import ctypes
 import fcntl
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+
+import iopub_relay
 
 SLOTS = 8
 WARM = ".warm"  # written by `make setup` into slot 0 after pre-warming it
@@ -107,6 +114,20 @@ def supervise(argv, lock_fd):
                 kernel.terminate()
 
 
+def relay_output(argv):
+    """Starts the output relay on the connection file named after `--control_file` and
+    returns evcxr's arguments with a connection file of its own (removed at exit)."""
+    at = argv.index("--control_file") + 1
+    with open(argv[at]) as f:
+        inner = iopub_relay.start(json.load(f))
+    path = os.path.splitext(argv[at])[0] + "-evcxr.json"
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+        json.dump(inner, f)
+    atexit.register(lambda: os.path.exists(path) and os.remove(path))
+    os.environ["CNN_KERNEL_REDRAW"] = "1"  # tells the support crate the relay is there
+    return argv[:at] + [path] + argv[at + 1:]
+
+
 def main() -> None:
     evcxr, rest = sys.argv[1], sys.argv[2:]
     first = os.environ["EVCXR_TMPDIR"]
@@ -128,7 +149,7 @@ def main() -> None:
                 print(f"could not copy the warm build cache into {folder} ({err}); "
                       "this notebook's first cell compiles its dependencies", file=sys.stderr)
         os.environ["EVCXR_TMPDIR"] = folder
-        sys.exit(supervise([evcxr, *rest], fd))
+        sys.exit(supervise([evcxr, *relay_output(rest)], fd))
     sys.exit(f"all {SLOTS} kernel build caches under {base} are in use: shut down an idle notebook kernel")
 
 

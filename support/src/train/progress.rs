@@ -1,14 +1,16 @@
-//! One progress line per epoch, redrawn in place with `\r`.
+//! One progress line per epoch, redrawn in place.
 //!
 //! A carriage return moves back to the start of the line in a terminal, so each epoch
 //! leaves exactly one line: no flood of output, and the finished line keeps the epoch's
 //! numbers. Redraws are throttled to a few per second.
 //!
-//! Inside the evcxr kernel a redraw cannot work: evcxr forwards the notebook's output to
-//! JupyterLab one complete line at a time, so an unfinished line would stay invisible
-//! until the epoch ends. There the progress is a new line at most every
-//! [`KERNEL_REDRAW`], so a long epoch still shows that it is alive, and a short one
-//! prints only its final line.
+//! Inside the evcxr kernel a bare `\r` cannot work: evcxr forwards the notebook's output
+//! to JupyterLab one complete line at a time. The project's kernel launcher relays that
+//! output and turns lines that start with `\r` into a display redrawn in place, the next
+//! plain line becoming its final text (`scripts/iopub_relay.py`); it says so with
+//! `CNN_KERNEL_REDRAW`. Under a kernel without the relay, the progress is a new line at
+//! most every [`KERNEL_REDRAW`], so a long epoch still shows that it is alive, and a short
+//! one prints only its final line.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -17,6 +19,32 @@ const REDRAW: Duration = Duration::from_millis(250);
 /// How often a progress line is printed inside the evcxr kernel.
 const KERNEL_REDRAW: Duration = Duration::from_secs(30);
 const BAR: usize = 20;
+
+/// Where the progress line goes, which decides how it is redrawn.
+#[derive(Clone, Copy, PartialEq)]
+enum Screen {
+    /// A terminal: `\r` and padding redraw the line.
+    Terminal,
+    /// evcxr behind the launcher's relay: each redraw is a line starting with `\r`.
+    Relay,
+    /// evcxr alone: only new lines, so few of them.
+    Kernel,
+}
+
+impl Screen {
+    fn detect() -> Self {
+        // evcxr sets EVCXR_IS_RUNTIME in the process running cells; the launcher sets
+        // CNN_KERNEL_REDRAW for the kernel, whose cells inherit it.
+        match (
+            std::env::var_os("EVCXR_IS_RUNTIME").is_some(),
+            std::env::var_os("CNN_KERNEL_REDRAW").is_some(),
+        ) {
+            (false, _) => Screen::Terminal,
+            (true, true) => Screen::Relay,
+            (true, false) => Screen::Kernel,
+        }
+    }
+}
 
 /// The progress line of one epoch.
 pub(crate) struct Progress {
@@ -27,8 +55,9 @@ pub(crate) struct Progress {
     start: Instant,
     last: Option<Instant>,
     width: usize,
-    /// True inside evcxr, which sets `EVCXR_IS_RUNTIME` in the process running cells.
-    in_kernel: bool,
+    /// The last line drawn, which the relay keeps as the line's final text on `abandon`.
+    shown: String,
+    screen: Screen,
 }
 
 /// `1m05s` or `42s`.
@@ -51,34 +80,38 @@ impl Progress {
             start: Instant::now(),
             last: None,
             width: 0,
-            in_kernel: std::env::var_os("EVCXR_IS_RUNTIME").is_some(),
+            shown: String::new(),
+            screen: Screen::detect(),
         }
     }
 
-    fn draw(&mut self, text: &str, end: &str) {
-        if self.in_kernel {
-            println!("{text}");
-            return;
+    /// Redraws the line; `last` ends it.
+    fn draw(&mut self, text: &str, last: bool) {
+        match self.screen {
+            Screen::Terminal => {
+                // Pad with spaces so a shorter line fully covers the previous one.
+                let pad = self.width.saturating_sub(text.len());
+                self.width = text.len();
+                let end = if last { "\n" } else { "" };
+                print!("\r{text}{}{end}", " ".repeat(pad));
+                let _ = std::io::stdout().flush();
+            }
+            // A plain line closes the relay's display with this text.
+            Screen::Relay if !last => println!("\r{text}"),
+            Screen::Relay | Screen::Kernel => println!("{text}"),
         }
-        // Pad with spaces so a shorter line fully covers the previous one.
-        let pad = self.width.saturating_sub(text.len());
-        self.width = text.len();
-        print!("\r{text}{}{end}", " ".repeat(pad));
-        let _ = std::io::stdout().flush();
+        self.shown = text.to_string();
     }
 
     /// Redraws after `done` batches, if the last redraw is old enough.
     pub(crate) fn update(&mut self, done: usize, loss: f64, acc: f64, images: usize) {
-        let every = if self.in_kernel {
-            KERNEL_REDRAW
-        } else {
-            REDRAW
-        };
-        // In a terminal the first redraw comes at once; in the kernel it waits `every`,
-        // so a short epoch prints only its final line.
+        let kernel = self.screen == Screen::Kernel;
+        let every = if kernel { KERNEL_REDRAW } else { REDRAW };
+        // The first redraw comes at once, but for a kernel without the relay, where it
+        // waits `every`, so a short epoch prints only its final line.
         let due = match self.last {
             Some(t) => t.elapsed() >= every,
-            None => !self.in_kernel || self.start.elapsed() >= every,
+            None => !kernel || self.start.elapsed() >= every,
         };
         if !self.enabled || !due {
             return;
@@ -102,21 +135,27 @@ impl Progress {
             images as f64 / elapsed.max(1e-9),
             duration(eta)
         );
-        self.draw(&text, "");
+        self.draw(&text, false);
     }
 
     /// Draws the epoch's final line and moves to the next line.
     pub(crate) fn finish(&mut self, summary: &str) {
         if self.enabled {
             let text = format!("epoch {}/{} {summary}", self.epoch, self.epochs);
-            self.draw(&text, "\n");
+            self.draw(&text, true);
         }
     }
 
-    /// Ends an unfinished line (interruption, divergence) so later output starts fresh.
+    /// Ends an unfinished line (interruption, divergence) so later output starts fresh,
+    /// keeping what it showed.
     pub(crate) fn abandon(&mut self) {
-        if self.enabled && self.last.is_some() && !self.in_kernel {
-            println!();
+        if !self.enabled || self.last.is_none() {
+            return;
+        }
+        match self.screen {
+            Screen::Terminal => println!(),
+            Screen::Relay => println!("{}", self.shown),
+            Screen::Kernel => {}
         }
     }
 }

@@ -1,0 +1,131 @@
+"""Relays a kernel's IOPub channel so that a progress line can be redrawn in place.
+
+evcxr sends the output of a cell one line at a time, each as its own stream message with a
+newline added. JupyterLab's carriage-return handling cannot cross a newline, so a progress
+bar printed with `\\r` in a terminal becomes a new line per redraw in a notebook.
+
+Jupyter's protocol has the tool for it: a `display_data` message with a display id, which
+later `update_display_data` messages with the same id redraw in place. evcxr sends neither,
+so the kernel launcher puts this relay between evcxr and Jupyter on IOPub, the channel the
+kernel publishes its output on, and rewrites one pattern:
+
+- a line that starts with `\\r` (a redraw, as in a terminal) opens a display for the cell's
+  stream, or redraws the one that is open;
+- the next plain line on that stream closes the display by becoming its final text, as a
+  terminal's line would end once the bar is done.
+
+Every other message passes through untouched, byte for byte. The support crate prints its
+progress this way only when the launcher tells it a relay is there (`CNN_KERNEL_REDRAW`),
+so under any other kernel it falls back to a plain line every 30 s.
+"""
+
+import json
+import socket
+import threading
+import uuid
+
+import zmq
+from jupyter_client.session import Session
+
+DELIMITER = b"<IDS|MSG>"
+REDRAW = "\r"
+
+
+class Redraws:
+    """Rewrites evcxr's IOPub messages; `feed` takes one message's frames and returns the
+    messages (as frames) to publish instead."""
+
+    def __init__(self, session):
+        self.session = session
+        self.open = {}  # (stream name) -> display id of the cell now running
+
+    def feed(self, frames):
+        try:
+            return self.rewrite(frames)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return [frames]  # not a message this relay understands: pass it on
+
+    def rewrite(self, frames):
+        split = frames.index(DELIMITER)
+        idents, parts = frames[:split], frames[split + 1:]
+        header = json.loads(parts[1])
+        kind = header.get("msg_type")
+        if kind == "execute_input":
+            self.open.clear()  # a new cell: no display of the last one is redrawn again
+        if kind != "stream":
+            return [frames]
+        parent = json.loads(parts[2])
+        content = json.loads(parts[4])
+        name, text = content.get("name", "stdout"), content.get("text", "")
+        if REDRAW not in text and name not in self.open:
+            return [frames]
+        out, plain = [], []
+        # Lines end at "\n" only (splitlines would also split at the "\r" it looks for).
+        *ended, rest = text.split("\n")
+        for line in [line + "\n" for line in ended] + ([rest] if rest else []):
+            body = line.rstrip("\n")
+            if body.startswith(REDRAW) or name in self.open:
+                if plain:
+                    out.append(self.message("stream", {"name": name, "text": "".join(plain)}, parent, idents))
+                    plain = []
+                out.append(self.show(name, body, parent, idents))
+            else:
+                plain.append(line)
+        if plain:
+            out.append(self.message("stream", {"name": name, "text": "".join(plain)}, parent, idents))
+        return out
+
+    def show(self, name, body, parent, idents):
+        """A redraw line opens or updates the stream's display; a plain line closes it."""
+        redraw = body.startswith(REDRAW)
+        # A line may hold several redraws; the terminal would show the last.
+        text = body.rsplit(REDRAW, 1)[-1]
+        content = {"data": {"text/plain": text}, "metadata": {}}
+        if name in self.open:
+            content["transient"] = {"display_id": self.open[name]}
+            kind = "update_display_data"
+            if not redraw:
+                del self.open[name]
+        else:
+            display = uuid.uuid4().hex
+            content["transient"] = {"display_id": display}
+            kind = "display_data"
+            self.open[name] = display
+        return self.message(kind, content, parent, idents)
+
+    def message(self, kind, content, parent, idents):
+        return self.session.serialize(self.session.msg(kind, content=content, parent=parent), ident=idents)
+
+
+def free_port(ip):
+    with socket.socket() as s:
+        s.bind((ip, 0))
+        return s.getsockname()[1]
+
+
+def start(connection):
+    """Takes over the IOPub port of the connection info `connection` (a dict, as Jupyter
+    wrote it) and returns the connection info to give evcxr, which publishes on a free
+    port that only this relay reads. The relay runs in a daemon thread."""
+    ip, transport = connection["ip"], connection.get("transport", "tcp")
+    inner = dict(connection, iopub_port=free_port(ip))
+    session = Session(
+        key=connection["key"].encode(),
+        signature_scheme=connection.get("signature_scheme", "hmac-sha256"),
+        username="kernel",
+    )
+    context = zmq.Context.instance()
+    front = context.socket(zmq.PUB)
+    front.bind(f"{transport}://{ip}:{connection['iopub_port']}")
+    back = context.socket(zmq.SUB)
+    back.setsockopt(zmq.SUBSCRIBE, b"")
+    back.connect(f"{transport}://{ip}:{inner['iopub_port']}")
+    redraws = Redraws(session)
+
+    def relay():
+        while True:
+            for message in redraws.feed(back.recv_multipart()):
+                front.send_multipart(message)
+
+    threading.Thread(target=relay, name="iopub-relay", daemon=True).start()
+    return inner

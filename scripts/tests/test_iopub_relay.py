@@ -1,0 +1,127 @@
+"""The kernel's output relay turns `\\r` lines into a display redrawn in place, and passes
+everything else through untouched."""
+
+import os
+import sys
+import time
+import unittest
+
+import zmq
+from jupyter_client.session import Session
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import iopub_relay  # noqa: E402
+
+KEY = b"secret"
+
+
+def kernel_session():
+    return Session(key=KEY, signature_scheme="hmac-sha256", username="kernel")
+
+
+class Kernel:
+    """Builds IOPub messages as evcxr does: one stream message per line, newline added."""
+
+    def __init__(self):
+        self.session = kernel_session()
+        self.request = self.session.msg("execute_request", content={"code": "fit()"})
+
+    def frames(self, kind, content):
+        msg = self.session.msg(kind, content=content, parent=self.request)
+        return self.session.serialize(msg, ident=[kind.encode()])
+
+    def line(self, text, name="stdout"):
+        return self.frames("stream", {"name": name, "text": text + "\n"})
+
+
+def read(frames):
+    """A published message as (type, content), its signature checked."""
+    session = kernel_session()
+    _idents, parts = session.feed_identities(frames)
+    msg = session.deserialize(parts)
+    return msg["header"]["msg_type"], msg["content"], msg["parent_header"]["msg_id"]
+
+
+class RedrawsTest(unittest.TestCase):
+    def setUp(self):
+        self.kernel = Kernel()
+        self.redraws = iopub_relay.Redraws(kernel_session())
+
+    def feed(self, frames):
+        return [read(f) for f in self.redraws.feed(frames)]
+
+    def test_plain_output_passes_through_byte_for_byte(self):
+        for frames in (self.kernel.line("hello"), self.kernel.frames("status", {"execution_state": "busy"})):
+            self.assertEqual(self.redraws.feed(frames), [frames])
+
+    def test_redraws_update_one_display_and_a_plain_line_closes_it(self):
+        self.kernel.line("training")
+        (first,) = self.feed(self.kernel.line("\repoch 1/2 [#...] 10%"))
+        self.assertEqual(first[0], "display_data")
+        self.assertEqual(first[1]["data"], {"text/plain": "epoch 1/2 [#...] 10%"})
+        self.assertEqual(first[2], self.kernel.request["header"]["msg_id"], "the cell's output")
+        display = first[1]["transient"]["display_id"]
+        (second,) = self.feed(self.kernel.line("\repoch 1/2 [##..] 50%"))
+        self.assertEqual(second[0], "update_display_data")
+        self.assertEqual(second[1]["transient"]["display_id"], display)
+        (final,) = self.feed(self.kernel.line("epoch 1/2 loss 0.3"))
+        self.assertEqual((final[0], final[1]["data"]["text/plain"]), ("update_display_data", "epoch 1/2 loss 0.3"))
+        self.assertEqual(final[1]["transient"]["display_id"], display)
+        # Closed: the next plain line is plain output again, the next redraw a new display.
+        after = self.kernel.line("done")
+        self.assertEqual(self.redraws.feed(after), [after])
+        (third,) = self.feed(self.kernel.line("\repoch 2/2 [#...] 10%"))
+        self.assertEqual(third[0], "display_data")
+        self.assertNotEqual(third[1]["transient"]["display_id"], display)
+
+    def test_streams_are_separate_and_a_new_cell_starts_afresh(self):
+        self.feed(self.kernel.line("\rdownloading 1 MB", name="stderr"))
+        warning = self.kernel.line("a warning")
+        self.assertEqual(self.redraws.feed(warning), [warning], "stdout does not close stderr's display")
+        self.feed(self.kernel.frames("execute_input", {"code": "next cell", "execution_count": 2}))
+        plain = self.kernel.line("plain", name="stderr")
+        self.assertEqual(self.redraws.feed(plain), [plain])
+
+    def test_several_redraws_on_one_line_show_the_last(self):
+        (shown,) = self.feed(self.kernel.line("\r10%\r20%\r30%"))
+        self.assertEqual(shown[1]["data"]["text/plain"], "30%")
+
+    def test_what_it_cannot_read_passes_through(self):
+        self.assertEqual(self.redraws.feed([b"no delimiter"]), [[b"no delimiter"]])
+
+
+class RelayTest(unittest.TestCase):
+    """The relay over real sockets: evcxr publishes on the inner port, Jupyter reads the
+    connection file's port."""
+
+    def test_messages_cross_the_relay_rewritten(self):
+        ip = "127.0.0.1"
+        connection = {"ip": ip, "transport": "tcp", "iopub_port": iopub_relay.free_port(ip),
+                      "key": KEY.decode(), "signature_scheme": "hmac-sha256", "shell_port": 1}
+        inner = iopub_relay.start(connection)
+        self.assertNotEqual(inner["iopub_port"], connection["iopub_port"])
+        self.assertEqual(inner["shell_port"], 1, "only the IOPub port changes")
+        context = zmq.Context.instance()
+        kernel = context.socket(zmq.PUB)
+        kernel.bind(f"tcp://{ip}:{inner['iopub_port']}")
+        jupyter = context.socket(zmq.SUB)
+        jupyter.setsockopt(zmq.SUBSCRIBE, b"")
+        jupyter.connect(f"tcp://{ip}:{connection['iopub_port']}")
+        source = Kernel()
+        got = []
+        deadline = time.time() + 10
+        while len(got) < 2 and time.time() < deadline:
+            # PUB drops what is sent before a subscriber is connected: send until seen.
+            kernel.send_multipart(source.line("plain"))
+            kernel.send_multipart(source.line("\rredraw"))
+            while jupyter.poll(100):
+                got.append(read(jupyter.recv_multipart()))
+        kinds = {kind for kind, _content, _parent in got}
+        self.assertIn("stream", kinds)
+        self.assertTrue(kinds & {"display_data", "update_display_data"}, got)
+        kernel.close(0)
+        jupyter.close(0)
+
+
+if __name__ == "__main__":
+    unittest.main()
