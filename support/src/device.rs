@@ -101,12 +101,20 @@ fn thread_count() -> Result<i32> {
     }
 }
 
-/// Picks the device without printing: `CNN_DEVICE` if set, else CUDA, MPS, CPU.
-pub fn pick_device() -> Result<Choice> {
+/// The device to train on, printed with the reason it was chosen: the one called `name`
+/// (`cpu`, `cuda`, `mps`; an error if this machine lacks it), else the one `CNN_DEVICE`
+/// names, else CUDA, MPS or the CPU, whichever this machine has first. Sets libtorch's
+/// CPU thread count (`CNN_THREADS`, default: all cores).
+pub fn choose_device(name: Option<&str>) -> Result<Choice> {
     let threads = thread_count()?;
     tch::set_num_threads(threads);
-    match std::env::var("CNN_DEVICE").ok().as_deref().map(str::trim) {
-        None | Some("") => {
+    let from_env = std::env::var("CNN_DEVICE").ok();
+    let choice = match (name, from_env.as_deref().map(str::trim)) {
+        (Some(name), _) => named_device(name.trim(), &format!("asked for {name}"), threads)?,
+        (None, Some(env)) if !env.is_empty() => {
+            named_device(env, &format!("CNN_DEVICE={env}"), threads)?
+        }
+        (None, _) => {
             let (device, reason) = if cuda_available() {
                 (Device::Cuda(0), "a CUDA GPU is available")
             } else if mps_available() {
@@ -114,22 +122,15 @@ pub fn pick_device() -> Result<Choice> {
             } else {
                 (Device::Cpu, "no CUDA GPU or Apple MPS found")
             };
-            Ok(Choice {
+            Choice {
                 device,
                 reason: reason.into(),
                 threads,
-            })
+            }
         }
-        Some(name) => named_device(name, &format!("CNN_DEVICE={name}"), threads),
-    }
-}
-
-/// The device called `name` (`cpu`, `cuda`, `mps`), as `cnn train --device` asks, with
-/// an error if this machine lacks it. Sets the thread count like [`pick_device`].
-pub fn device_by_name(name: &str) -> Result<Choice> {
-    let threads = thread_count()?;
-    tch::set_num_threads(threads);
-    named_device(name.trim(), &format!("asked for {name}"), threads)
+    };
+    println!("{choice}");
+    Ok(choice)
 }
 
 fn named_device(name: &str, reason: &str, threads: i32) -> Result<Choice> {
@@ -165,18 +166,10 @@ fn named_device(name: &str, reason: &str, threads: i32) -> Result<Choice> {
     })
 }
 
-/// Picks the device (see [`pick_device`]) and prints the choice with its reason.
-pub fn choose_device() -> Result<Choice> {
-    let choice = pick_device()?;
-    println!("{choice}");
-    Ok(choice)
-}
-
 /// What this machine offers the course, as a two-column table (`item`, `value`): the
 /// libtorch version, the chosen device and why, CUDA and MPS availability, the thread
 /// count. `cnn env` prints it; the setup-check notebook shows it.
-pub fn environment() -> Result<polars::prelude::DataFrame> {
-    let choice = pick_device()?;
+pub fn environment(choice: &Choice) -> Result<polars::prelude::DataFrame> {
     let cuda = if cuda_available() {
         format!("yes ({} device(s))", tch::Cuda::device_count())
     } else {
@@ -186,7 +179,7 @@ pub fn environment() -> Result<polars::prelude::DataFrame> {
     let rows = [
         ("libtorch", crate::libtorch_version().to_string()),
         ("chosen device", device_name(choice.device)),
-        ("why", choice.reason),
+        ("why", choice.reason.clone()),
         ("cuda available", cuda),
         ("mps available", yes_no(mps_available())),
         ("threads", choice.threads.to_string()),

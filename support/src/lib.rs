@@ -13,6 +13,7 @@ pub mod fmp;
 pub mod layout;
 pub mod models;
 pub mod plot;
+pub mod repo;
 pub mod show;
 pub mod train;
 
@@ -34,12 +35,12 @@ pub mod prelude {
         self, Figure, RegionPanel, bitmap_grid, confusion_matrix, errors_grid, feature_maps,
         fmp_regions, matrix_figure, model_comparison, repeated_fmp, sample_grid, training_curves,
     };
-    pub use crate::quick_mode;
     pub use crate::show::table;
     pub use crate::train::{
-        EvalOpts, FitConfig, LrSchedule, Optimizer, Split, compare_devices, ensemble_curve,
-        estimate_epoch_time, evaluate, fit, predict_repeated, resume,
+        EvalOpts, FitConfig, LrSchedule, Optimizer, Results, Split, compare_devices,
+        ensemble_curve, estimate_epoch_time, evaluate, fit, predict_repeated, resume,
     };
+    pub use crate::{quick_mode, seed};
     pub use anyhow::Result;
     pub use polars::prelude::{DataFrame, df};
     pub use tch::nn::{self, Module, ModuleT, OptimizerConfig};
@@ -49,6 +50,15 @@ pub mod prelude {
 /// True when `CNN_QUICK=1`: tiny subsets and sizes, so tests can run every notebook.
 pub fn quick_mode() -> bool {
     std::env::var("CNN_QUICK").is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+}
+
+/// Seeds libtorch's random generator, which draws a model's initial weights when the
+/// model is built (and dropout masks, pooling regions and so on later). Call it just
+/// before building a model: re-running the notebook, or only that cell, then starts from
+/// the same weights whatever ran before. `fit` seeds the training's own draws from
+/// `FitConfig::seed`.
+pub fn seed(seed: u64) {
+    tch::manual_seed(seed as i64);
 }
 
 /// The libtorch version `support` was built against (tch 0.26 needs PyTorch 2.13.0).

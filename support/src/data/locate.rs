@@ -1,8 +1,9 @@
 //! Where a data set's files are looked for, and where they are downloaded to.
 //!
-//! The order: an explicit path, `$CNN_DATA_DIR/<name>`, `<repo>/data/<name>`, and
-//! Debian's `/usr/share/datasets/<name>` (the `dataset-fashion-mnist` package installs
-//! there). A notebook runs with its working folder in `notebooks/`, so the repository
+//! A path the user names is the only place looked at: it is used or refused, never
+//! swapped for another copy found elsewhere. Without one, the order is
+//! `$CNN_DATA_DIR/<name>`, `<repo>/data/<name>`, and Debian's `/usr/share/datasets/<name>`
+//! (the `dataset-fashion-mnist` package installs there). A notebook runs with its working folder in `notebooks/`, so the repository
 //! root is found by walking up to the folder holding `support/Cargo.toml`.
 
 use super::{Source, download};
@@ -23,43 +24,27 @@ pub struct Place {
     pub why: String,
 }
 
-/// The repository root: the nearest folder at or above the working folder that holds
-/// `support/Cargo.toml`, else the folder above this crate's manifest.
-pub fn repo_root() -> Option<PathBuf> {
-    let is_root = |d: &Path| d.join("support").join("Cargo.toml").is_file();
-    let from_cwd = std::env::current_dir()
-        .ok()
-        .and_then(|cwd| cwd.ancestors().find(|d| is_root(d)).map(Path::to_path_buf));
-    from_cwd.or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .filter(|d| is_root(d))
-            .map(Path::to_path_buf)
-    })
-}
-
 /// Every place searched for `source`, in order. An explicit path is tried as given and
-/// with the data set's name appended.
+/// with the data set's name appended, and nothing else is.
 pub fn places(source: Source, explicit: Option<&Path>) -> Vec<Place> {
     let name = source.name();
-    let mut out = Vec::new();
     if let Some(p) = explicit {
-        out.push(Place {
-            dir: p.to_path_buf(),
-            why: "the path given".into(),
-        });
-        out.push(Place {
-            dir: p.join(name),
-            why: "the path given".into(),
-        });
+        return [p.to_path_buf(), p.join(name)]
+            .into_iter()
+            .map(|dir| Place {
+                dir,
+                why: "the path given".into(),
+            })
+            .collect();
     }
+    let mut out = Vec::new();
     if let Some(d) = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
         out.push(Place {
             dir: PathBuf::from(d).join(name),
             why: format!("${DATA_DIR_ENV}"),
         });
     }
-    if let Some(root) = repo_root() {
+    if let Some(root) = crate::repo::root() {
         out.push(Place {
             dir: root.join("data").join(name),
             why: "the repository".into(),
@@ -90,7 +75,7 @@ pub fn download_dir(source: Source, explicit: Option<&Path>) -> PathBuf {
     if let Some(d) = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
         return PathBuf::from(d).join(name);
     }
-    repo_root()
+    crate::repo::root()
         .unwrap_or_else(|| PathBuf::from("."))
         .join("data")
         .join(name)

@@ -79,6 +79,22 @@ pub struct Dataset {
     pub test: Examples,
 }
 
+/// One line: the name, the size of each split, the image shape and the classes.
+impl std::fmt::Display for Dataset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {} training, {} validation and {} test images of shape {:?}; classes {:?}",
+            self.name,
+            self.train.len(),
+            self.validation.as_ref().map_or(0, |v| v.len()),
+            self.test.len(),
+            self.image_shape(),
+            self.classes
+        )
+    }
+}
+
 impl Dataset {
     /// `[C, H, W]` of one image.
     pub fn image_shape(&self) -> [i64; 3] {

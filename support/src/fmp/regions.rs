@@ -68,6 +68,15 @@ impl Regions {
         Regions::Native,
     ];
 
+    /// Graham's four variants, the ones with regions to draw (`Native` is libtorch's op,
+    /// which draws its own per image and channel).
+    pub const GRAHAM: [Regions; 4] = [
+        Regions::PseudorandomOverlapping,
+        Regions::PseudorandomDisjoint,
+        Regions::RandomOverlapping,
+        Regions::RandomDisjoint,
+    ];
+
     /// True for the shuffled-step variants, whose regions are not a function of one `u`.
     pub fn is_random(self) -> bool {
         matches!(self, Regions::RandomOverlapping | Regions::RandomDisjoint)

@@ -23,6 +23,15 @@ use anyhow::{Result, bail};
 use tch::Tensor;
 use tch::nn::{self, ModuleT};
 
+/// The number of trainable values in `vs` (LeNet-5's fixed RBF bitmaps are not trainable,
+/// so they do not count).
+pub fn parameter_count(vs: &nn::VarStore) -> i64 {
+    vs.trainable_variables()
+        .iter()
+        .map(|t| t.numel() as i64)
+        .sum()
+}
+
 /// The model names used everywhere: CLI, notebooks, run folders.
 pub const MODEL_NAMES: [&str; 7] = [
     "fcnn",

@@ -164,8 +164,8 @@ pub fn lines(
 /// averaged (FMP's "the network is its own ensemble": error falls quickly over the first
 /// 5-10 passes, then slowly). Columns `passes` (≥ 1) and `error` (a fraction, drawn in
 /// percent); the x axis is logarithmic when the passes span a factor of 10 or more.
-pub fn ensemble_curve(df: &DataFrame) -> Result<Figure> {
-    const FIGURE: &str = "ensemble_curve";
+pub fn error_vs_passes(df: &DataFrame) -> Result<Figure> {
+    const FIGURE: &str = "error_vs_passes";
     require_rows(df, FIGURE)?;
     let passes = floats_or_nan(df, "passes", FIGURE)?;
     let error = floats_or_nan(df, "error", FIGURE)?;

@@ -4,6 +4,7 @@
 use super::canvas::{self, GREY, bold, font, shorten};
 use super::pixels::{self, Picture, Tone};
 use super::{Area, Figure, Paint};
+use crate::fmp::{self, Fmp};
 use anyhow::{Result, bail};
 use plotters::prelude::*;
 use tch::Tensor;
@@ -24,6 +25,31 @@ pub struct RegionPanel {
     pub cols: Vec<(i64, i64)>,
     /// The pooled image.
     pub pooled: Tensor,
+}
+
+impl RegionPanel {
+    /// The regions a seeded layer `pool` uses on `image` (`[C, H, W]`), and the image it
+    /// pools them to.
+    pub fn new(image: &Tensor, pool: &Fmp) -> Result<RegionPanel> {
+        let size = image.size();
+        let (h, w) = (size[size.len() - 2], size[size.len() - 1]);
+        let (rows, cols) = pool.intervals(h, w)?;
+        Ok(RegionPanel {
+            title: pool.regions().to_string(),
+            rows: rows.iter().map(|r| (r.first, r.last)).collect(),
+            cols: cols.iter().map(|c| (c.first, c.last)).collect(),
+            pooled: pool.try_forward(image)?,
+        })
+    }
+
+    /// One panel per Graham variant ([`fmp::Regions::GRAHAM`]), pooling `image` to `out` x
+    /// `out` with regions drawn from `seed`.
+    pub fn graham(image: &Tensor, out: i64, seed: u64) -> Result<Vec<RegionPanel>> {
+        fmp::Regions::GRAHAM
+            .iter()
+            .map(|&regions| RegionPanel::new(image, &Fmp::new(out, regions).with_seed(seed)))
+            .collect()
+    }
 }
 
 /// A panel checked against the image, with its pixels read.

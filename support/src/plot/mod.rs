@@ -24,7 +24,7 @@ mod matrix;
 mod pixels;
 
 pub use bars::model_comparison;
-pub use curves::{ensemble_curve, lines, training_curves};
+pub use curves::{error_vs_passes, lines, training_curves};
 pub use fmp::{RegionPanel, fmp_regions, repeated_fmp};
 pub use images::{bitmap_grid, errors_grid, feature_maps, sample_grid};
 pub use matrix::{MatrixValue, confusion_matrix, matrix_figure};

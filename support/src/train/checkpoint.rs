@@ -19,24 +19,15 @@ pub const HISTORY: &str = "history.csv";
 /// The configuration's file name inside a run folder.
 pub const CONFIG: &str = "config.json";
 
-/// The repository root: the nearest folder upward from `start` whose `Cargo.toml`
-/// declares a `[workspace]`.
-pub fn repo_root(start: &Path) -> Option<PathBuf> {
-    start.ancestors().find_map(|dir| {
-        let toml = std::fs::read_to_string(dir.join("Cargo.toml")).ok()?;
-        toml.lines()
-            .any(|l| l.trim() == "[workspace]")
-            .then(|| dir.to_path_buf())
-    })
-}
-
 /// Where run folders live (see the module doc).
 pub fn runs_root() -> PathBuf {
     if let Some(dir) = std::env::var_os("CNN_RUNS_DIR").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
     }
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    repo_root(&cwd).unwrap_or(cwd).join("runs")
+    crate::repo::root()
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("runs")
 }
 
 /// The folder of run `run`: a bare name goes under [`runs_root`], a path is taken as is.

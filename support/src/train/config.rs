@@ -173,7 +173,9 @@ pub struct FitConfig {
     pub schedule: LrSchedule,
     /// L2 penalty `wd * |w|^2 / 2`, i.e. `wd * w` added to each gradient (AdamW: decoupled).
     pub weight_decay: f64,
-    /// Seeds libtorch's weight initialisation draws, the shuffling and the augmentation.
+    /// Seeds the training's random draws: shuffling, augmentation, dropout and pooling
+    /// regions. The initial weights are drawn when the model is built, before `fit`
+    /// runs: seed those with [`crate::seed`] just before building the model.
     pub seed: u64,
     /// Random distortions of the training batches (none by default).
     #[serde(skip)]
@@ -218,14 +220,6 @@ impl FitConfig {
                 nesterov: false,
             },
             schedule: LrSchedule::graham_mnist(),
-            ..FitConfig::default()
-        }
-    }
-
-    /// The course's recipe: Adam with a learning rate of 1e-4.
-    pub fn course() -> Self {
-        FitConfig {
-            schedule: LrSchedule::Constant(1e-4),
             ..FitConfig::default()
         }
     }

@@ -87,11 +87,23 @@ pub(crate) fn examples(data: &Dataset, split: Split) -> Result<&Examples> {
     Ok(ex)
 }
 
+/// Number of correct predictions in a batch output.
+pub(crate) fn correct(model: &dyn Model, out: &Tensor, labels: &Tensor) -> i64 {
+    tch::no_grad(|| {
+        model
+            .scores(out)
+            .argmax(-1, false)
+            .eq_tensor(labels)
+            .sum(Kind::Int64)
+            .int64_value(&[])
+    })
+}
+
 fn batch_opts(model: &dyn Model, data: &Dataset, opts: &EvalOpts) -> Result<BatchOpts> {
     if opts.batch_size == 0 {
         bail!("the evaluation batch size is 0; use a positive one such as 256");
     }
-    super::fit::check_fit(model, data, 1)?;
+    super::checks::check_inputs(model, data, 1)?;
     Ok(BatchOpts {
         pad_to: Some(model.input_shape().1),
         ..BatchOpts::new(data, opts.batch_size, opts.device)
@@ -106,17 +118,17 @@ pub(crate) fn loss_and_accuracy(
     opts: &EvalOpts,
 ) -> Result<(f64, f64)> {
     let bo = batch_opts(model, data, opts)?;
-    let (mut loss, mut correct, mut n) = (0.0, 0i64, 0usize);
+    let (mut loss, mut right, mut n) = (0.0, 0i64, 0usize);
     tch::no_grad(|| {
         for (x, y) in examples.batches(&bo) {
             let out = model.forward_t(&x, false);
             let b = y.size()[0] as usize;
             loss += model.loss(&out, &y).double_value(&[]) * b as f64;
-            correct += super::fit::correct(model, &out, &y);
+            right += correct(model, &out, &y);
             n += b;
         }
     });
-    Ok((loss / n.max(1) as f64, correct as f64 / n.max(1) as f64))
+    Ok((loss / n.max(1) as f64, right as f64 / n.max(1) as f64))
 }
 
 /// Loss, accuracy, confusion matrix and predictions of one test-mode pass over a split.
@@ -232,15 +244,37 @@ pub fn predict_repeated(
     Ok(Tensor::cat(&out, 0))
 }
 
-/// Test error against the number of averaged passes: columns `passes` (i64), `error`
-/// and `accuracy` (fractions). All passes run once, and the running average is scored
-/// at each count in `counts`.
+/// Test accuracy against the number of averaged passes, from [`ensemble_curve`].
+#[derive(Debug, Clone)]
+pub struct Ensemble {
+    /// One row per pass count: `passes` (i64), `error` and `accuracy` (fractions).
+    pub frame: DataFrame,
+    counts: Vec<usize>,
+    accuracies: Vec<f64>,
+}
+
+impl Ensemble {
+    /// The test accuracy with `passes` passes averaged, if that count was measured.
+    pub fn accuracy(&self, passes: usize) -> Result<f64> {
+        match self.counts.iter().position(|&c| c == passes) {
+            Some(i) => Ok(self.accuracies[i]),
+            None => bail!(
+                "the ensemble curve was measured for {:?} passes, not {passes}; add {passes} \
+                 to the counts given to ensemble_curve",
+                self.counts
+            ),
+        }
+    }
+}
+
+/// Test accuracy against the number of averaged passes. All passes run once, and the
+/// running average is scored at each count in `counts`.
 pub fn ensemble_curve(
     model: &dyn Model,
     data: &Dataset,
     opts: &EvalOpts,
     counts: &[usize],
-) -> Result<DataFrame> {
+) -> Result<Ensemble> {
     let Some(&max) = counts.iter().max() else {
         bail!("ensemble_curve needs at least one pass count, e.g. &[1, 2, 4, 8, 12]");
     };
@@ -275,7 +309,11 @@ pub fn ensemble_curve(
             acc.iter().map(|a| 1.0 - a).collect::<Vec<_>>(),
         )
         .into(),
-        Series::new("accuracy".into(), acc).into(),
+        Series::new("accuracy".into(), acc.clone()).into(),
     ];
-    Ok(DataFrame::new(counts.len(), columns).unwrap_or_default())
+    Ok(Ensemble {
+        frame: DataFrame::new(counts.len(), columns)?,
+        counts: counts.to_vec(),
+        accuracies: acc,
+    })
 }

@@ -9,8 +9,9 @@ use super::checkpoint::{
     CHECKPOINT, HISTORY, RunRecord, create_run_dir, load_checkpoint, run_dir, save_checkpoint,
     write_history, write_record,
 };
+use super::checks::{check_fit, check_output};
 use super::config::FitConfig;
-use super::evaluate::{EvalOpts, Split, loss_and_accuracy};
+use super::evaluate::{EvalOpts, Split, correct, loss_and_accuracy};
 use super::history::{EpochRecord, History, Outcome, read_csv};
 use super::interrupt::InterruptGuard;
 use super::progress::Progress;
@@ -20,7 +21,7 @@ use crate::models::Model;
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use tch::{Kind, Tensor, nn};
+use tch::nn;
 
 /// Training stopped because the loss became NaN or infinite, or exploded. The complete
 /// epochs before it are saved and kept in `history`; branch on it with
@@ -45,71 +46,6 @@ pub struct Diverged {
 /// A loss this many times the first batch's (or `ln(classes)`, if larger) is an explosion.
 const EXPLOSION: f64 = 10.0;
 
-/// Checks that `model` can train on `data` with `batch_size`, before any time is spent.
-pub fn check_fit(model: &dyn Model, data: &Dataset, batch_size: usize) -> Result<()> {
-    let [c, h, w] = data.image_shape();
-    let (mc, side) = model.input_shape();
-    if c != mc {
-        bail!(
-            "the model expects {mc}-channel images but {} has {c} channel(s); build the \
-             model with in_channels = {c}",
-            data.name
-        );
-    }
-    if h > side || w > side {
-        bail!(
-            "the model expects inputs of at most {side}x{side} pixels but {} has {h}x{w} \
-             images; choose a model made for this image size",
-            data.name
-        );
-    }
-    if batch_size == 0 {
-        bail!("the batch size is 0; use a positive batch size such as 64");
-    }
-    if batch_size > data.train.len() {
-        bail!(
-            "the batch size {batch_size} is larger than the {} training images of {}; use a \
-             batch size of at most {}",
-            data.train.len(),
-            data.name,
-            data.train.len()
-        );
-    }
-    Ok(())
-}
-
-/// Runs one test forward pass on a couple of images to check the output width against
-/// the number of classes, so that a wrong model is a sentence, not a libtorch backtrace.
-fn check_output(model: &dyn Model, data: &Dataset, device: tch::Device) -> Result<()> {
-    let opts = BatchOpts {
-        pad_to: Some(model.input_shape().1),
-        ..BatchOpts::new(data, 2, device)
-    };
-    let Some((x, _)) = data.train.batches(&opts).next() else {
-        bail!("{} has no training images", data.name);
-    };
-    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        tch::no_grad(|| model.scores(&model.forward_t(&x, false)))
-    }))
-    .map_err(|_| {
-        anyhow::anyhow!(
-            "the model's forward pass failed on a batch of {} (see the libtorch message \
-             above); check that the model was built for this data set",
-            data.name
-        )
-    })?;
-    let classes = data.num_classes() as i64;
-    if out.size().last() != Some(&classes) {
-        bail!(
-            "the model outputs {:?} scores per image but {} has {classes} classes; build the \
-             model with classes = {classes}",
-            out.size().last().copied().unwrap_or(0),
-            data.name
-        );
-    }
-    Ok(())
-}
-
 /// Trains `model` (whose variables are in `vs`) on `data` as `config` says, saving every
 /// epoch under `runs/<run>/`, and returns the per-epoch history.
 ///
@@ -123,7 +59,7 @@ pub fn fit(
     data: &Dataset,
     config: &FitConfig,
 ) -> Result<History> {
-    check_fit(model, data, config.batch_size)?;
+    check_fit(model, data, config)?;
     check_output(model, data, vs.device())?;
     let run = config
         .run
@@ -162,7 +98,7 @@ pub fn resume(
         bail!("resume needs the run's name: set `run: Some(\"<name>\".into())` in the FitConfig");
     };
     let dir = super::checkpoint::existing_run_dir(run)?;
-    check_fit(model, data, config.batch_size)?;
+    check_fit(model, data, config)?;
     let history_path = dir.join(HISTORY);
     let records = if history_path.exists() {
         read_csv(&history_path)?
@@ -325,7 +261,7 @@ fn train_epochs(
             seconds,
             images_per_s: t.seen as f64 / seconds.max(1e-9),
         };
-        progress.finish(&summary(&record));
+        progress.finish(&epoch_line(&record));
         save_checkpoint(vs, &dir)?;
         records.push(record);
         write_history(&dir, &records)?;
@@ -344,20 +280,8 @@ fn train_epochs(
     Ok(History::new(records, dir, Outcome::Finished))
 }
 
-/// Number of correct predictions in a batch output.
-pub(crate) fn correct(model: &dyn Model, out: &Tensor, labels: &Tensor) -> i64 {
-    tch::no_grad(|| {
-        model
-            .scores(out)
-            .argmax(-1, false)
-            .eq_tensor(labels)
-            .sum(Kind::Int64)
-            .int64_value(&[])
-    })
-}
-
 /// The finished epoch's line: `loss 0.31 acc 0.912 | val loss ... | 12s, 1450 img/s`.
-fn summary(r: &EpochRecord) -> String {
+fn epoch_line(r: &EpochRecord) -> String {
     let val = match (r.val_loss, r.val_acc) {
         (Some(l), Some(a)) => format!(" | val loss {l:.4} acc {a:.4}"),
         _ => String::new(),

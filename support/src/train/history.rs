@@ -65,6 +65,11 @@ impl History {
         }
     }
 
+    /// Mean wall-clock seconds of the complete epochs (0 without any).
+    pub fn seconds_per_epoch(&self) -> f64 {
+        self.records.iter().map(|r| r.seconds).sum::<f64>() / self.epochs().max(1) as f64
+    }
+
     /// Number of complete epochs.
     pub fn epochs(&self) -> usize {
         self.records.len()

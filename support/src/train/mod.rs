@@ -6,25 +6,31 @@
 //! let eval = evaluate(&model, &data, &EvalOpts::new(vs.device()))?;
 //! let curve = ensemble_curve(&model, &data, &EvalOpts::new(vs.device()), &[1, 2, 4, 8, 12])?;
 //! ```
-//! `config.rs` holds the configuration, `adam.rs` the fused Adam, `fit.rs` the loop, `history.rs` the per-epoch
+//! `config.rs` holds the configuration, `adam.rs` the fused Adam, `fit.rs` the loop, `checks.rs` what is checked before it starts, `history.rs` the per-epoch
 //! record, `checkpoint.rs` the run folders, `evaluate.rs` evaluation and repeated passes,
-//! `timing.rs` epoch-time estimates, `progress.rs` the progress line, `interrupt.rs`
+//! `timing.rs` epoch-time estimates, `progress.rs` the progress line, `results.rs` a model's numbers passed between notebooks, `interrupt.rs`
 //! Ctrl-C handling and `tensorboard.rs` the event files.
 
 pub mod adam;
 pub mod checkpoint;
+mod checks;
 pub mod config;
 pub mod evaluate;
 pub mod fit;
 pub mod history;
 mod interrupt;
 mod progress;
+pub mod results;
 pub mod tensorboard;
 pub mod timing;
 
 pub use checkpoint::{load_checkpoint, read_history, read_record, run_dir, runs_root};
+pub use checks::check_fit;
 pub use config::{FitConfig, LrSchedule, Optimizer, Stepper};
-pub use evaluate::{EvalOpts, Evaluation, Split, ensemble_curve, evaluate, predict_repeated};
-pub use fit::{Diverged, check_fit, fit, resume};
+pub use evaluate::{
+    Ensemble, EvalOpts, Evaluation, Split, ensemble_curve, evaluate, predict_repeated,
+};
+pub use fit::{Diverged, fit, resume};
 pub use history::{EpochRecord, History, Outcome};
+pub use results::Results;
 pub use timing::{EpochEstimate, compare_devices, estimate_epoch_time};

@@ -6,8 +6,8 @@
 //! steps are discarded before timing. The weights are restored afterwards: timing does
 //! not train the model.
 
+use super::checks::check_inputs;
 use super::config::Optimizer;
-use super::fit::check_fit;
 use crate::data::{BatchOpts, Dataset};
 use crate::device::{cuda_available, device_name};
 use crate::models::Model;
@@ -83,7 +83,7 @@ pub fn estimate_epoch_time(
     data: &Dataset,
     batch_size: usize,
 ) -> Result<EpochEstimate> {
-    check_fit(model, data, batch_size)?;
+    check_inputs(model, data, batch_size)?;
     let device = vs.device();
     let saved: Vec<(tch::Tensor, tch::Tensor)> = vs
         .variables()

@@ -222,11 +222,7 @@ fn archive_missing_batches_is_a_clear_error() {
 }
 
 #[test]
-fn missing_data_without_download_lists_the_places_and_files() {
-    if let Some(found) = locate::find(Source::Cifar10, None) {
-        eprintln!("SKIPPED: CIFAR-10 is installed at {}", found.display());
-        return;
-    }
+fn missing_data_at_a_given_path_lists_that_path_only_and_the_files() {
     let dir = tempfile::tempdir().unwrap();
     let opts = LoadOpts {
         path: Some(dir.path().to_path_buf()),
@@ -239,7 +235,7 @@ fn missing_data_without_download_lists_the_places_and_files() {
         msg.contains("Searched") && msg.contains(&dir.path().display().to_string()),
         "{msg}"
     );
-    assert!(msg.contains("/usr/share/datasets/cifar10"), "{msg}");
+    assert!(!msg.contains("/usr/share/datasets"), "{msg}");
     assert!(
         msg.contains("cifar-10-binary.tar.gz") && msg.contains("To fix"),
         "{msg}"
@@ -269,4 +265,17 @@ fn damaged_file_in_a_found_folder_names_that_file() {
         msg.contains("t10k-labels-idx1-ubyte") && msg.contains("truncated"),
         "{msg}"
     );
+}
+
+#[test]
+fn a_given_path_is_the_only_place_searched() {
+    let everywhere = locate::places(Source::Cifar10, None);
+    assert!(
+        everywhere
+            .iter()
+            .any(|p| p.dir == Path::new("/usr/share/datasets/cifar10")),
+        "{everywhere:?}"
+    );
+    let given = locate::places(Source::Cifar10, Some(Path::new("/x")));
+    assert!(given.iter().all(|p| p.dir.starts_with("/x")), "{given:?}");
 }

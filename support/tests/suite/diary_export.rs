@@ -4,7 +4,7 @@
 use polars::prelude::*;
 use std::collections::BTreeSet;
 use std::path::Path;
-use support::diary::{Diary, Entry};
+use support::diary::{Entry, write_in};
 use support::plot::Figure;
 
 /// Every file under `root`, as paths relative to it.
@@ -38,14 +38,14 @@ fn results() -> DataFrame {
 }
 
 #[test]
-fn save_writes_png_and_svg_and_tables_write_csv_and_markdown() {
+fn figures_write_png_and_svg_and_tables_write_csv_and_markdown() {
     let dir = tempfile::tempdir().unwrap();
-    let diary = Diary::begin_in(dir.path(), "502").unwrap();
-    diary
-        .save(&Figure::empty("History", "curves"), "history")
-        .unwrap();
-    diary.save_table(&results(), "results").unwrap();
+    let page = Entry::new("FMP")
+        .figure("history", "Training", &Figure::empty("History", "curves"))
+        .table("results", "Results", &results());
+    write_in(dir.path(), "502", &page).unwrap();
     let expected = set(&[
+        "502.md",
         "502/history.png",
         "502/history.svg",
         "502/results.csv",
@@ -61,27 +61,24 @@ fn save_writes_png_and_svg_and_tables_write_csv_and_markdown() {
 #[test]
 fn re_export_replaces_the_notebooks_files_and_keeps_other_notebooks() {
     let dir = tempfile::tempdir().unwrap();
-    let other = Diary::begin_in(dir.path(), "503").unwrap();
-    other
-        .save(&Figure::empty("LeNet", "curves"), "history")
-        .unwrap();
-    let first = Diary::begin_in(dir.path(), "502").unwrap();
-    first.save(&Figure::empty("a", "a"), "history").unwrap();
-    first.save(&Figure::empty("b", "b"), "regions").unwrap();
-    first
-        .entry(&Entry::new("FMP").figure("regions", "Regions"))
-        .unwrap();
-
-    let again = Diary::begin_in(dir.path(), "502").unwrap();
-    again.save(&Figure::empty("a", "a"), "history").unwrap();
-    again
-        .entry(&Entry::new("FMP").figure("history", "History"))
-        .unwrap();
-
+    let curves = Figure::empty("LeNet", "curves");
+    write_in(
+        dir.path(),
+        "503",
+        &Entry::new("LeNet").figure("history", "History", &curves),
+    )
+    .unwrap();
+    let first = Entry::new("FMP")
+        .figure("history", "History", &Figure::empty("a", "a"))
+        .figure("regions", "Regions", &Figure::empty("b", "b"));
+    write_in(dir.path(), "502", &first).unwrap();
+    let again = Entry::new("FMP").figure("history", "History", &Figure::empty("a", "a"));
+    write_in(dir.path(), "502", &again).unwrap();
     let expected = set(&[
         "502.md",
         "502/history.png",
         "502/history.svg",
+        "503.md",
         "503/history.png",
         "503/history.svg",
     ]);
@@ -97,14 +94,14 @@ fn entry_page_links_figures_and_holds_tables_and_config() {
         lr: f64,
     }
     let dir = tempfile::tempdir().unwrap();
-    let diary = Diary::begin_in(dir.path(), "502").unwrap();
-    diary
-        .save(&Figure::empty("History", "curves"), "history")
-        .unwrap();
     let page = Entry::new("FMP on MNIST")
         .text("Pseudorandom overlapping regions.")
-        .figure("history", "Training curves")
-        .table("Test error", &results())
+        .figure(
+            "history",
+            "Training curves",
+            &Figure::empty("History", "curves"),
+        )
+        .table("results", "Test error", &results())
         .config(
             "Configuration",
             &Config {
@@ -112,7 +109,7 @@ fn entry_page_links_figures_and_holds_tables_and_config() {
                 lr: 0.003,
             },
         );
-    let path = diary.entry(&page).unwrap();
+    let path = write_in(dir.path(), "502", &page).unwrap();
     let md = std::fs::read_to_string(path).unwrap();
     assert!(md.starts_with("# FMP on MNIST"), "{md}");
     assert!(md.contains("![Training curves](502/history.png)"), "{md}");
@@ -121,22 +118,26 @@ fn entry_page_links_figures_and_holds_tables_and_config() {
 }
 
 #[test]
-fn entry_linking_an_unsaved_figure_is_a_clear_error() {
+fn two_things_saved_under_one_name_are_a_clear_error_and_keep_the_old_export() {
     let dir = tempfile::tempdir().unwrap();
-    let diary = Diary::begin_in(dir.path(), "502").unwrap();
-    let err = diary
-        .entry(&Entry::new("x").figure("missing", "m"))
-        .unwrap_err();
-    assert!(err.to_string().contains("save it first"), "{err}");
-    assert!(!diary.page().exists(), "no page is written on error");
+    let old = Entry::new("old").table("results", "Results", &results());
+    write_in(dir.path(), "502", &old).unwrap();
+    let clash = Entry::new("x")
+        .table("results", "a", &results())
+        .table("results", "b", &results());
+    let err = write_in(dir.path(), "502", &clash).unwrap_err();
+    assert!(err.to_string().contains("its own name"), "{err}");
+    let md = std::fs::read_to_string(dir.path().join("502.md")).unwrap();
+    assert!(md.starts_with("# old"), "the old page stays: {md}");
+    assert!(dir.path().join("502/results.csv").exists());
 }
 
 #[test]
 fn names_that_are_not_plain_file_names_are_rejected() {
     let dir = tempfile::tempdir().unwrap();
-    assert!(Diary::begin_in(dir.path(), "../escape").is_err());
-    let diary = Diary::begin_in(dir.path(), "502").unwrap();
-    let err = diary.save(&Figure::empty("a", "b"), "a/b").unwrap_err();
+    assert!(write_in(dir.path(), "../escape", &Entry::new("x")).is_err());
+    let page = Entry::new("x").figure("a/b", "c", &Figure::empty("a", "b"));
+    let err = write_in(dir.path(), "502", &page).unwrap_err();
     assert!(err.to_string().contains("not a plain file name"), "{err}");
 }
 

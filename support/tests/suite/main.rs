@@ -2,6 +2,7 @@
 //! support pulls in libtorch and polars, so each extra test binary costs a long link
 //! and hundreds of megabytes. Run one topic with `cargo test --test suite fmp_`.
 
+mod cli_bad_inputs;
 mod data_augment;
 mod data_bad_inputs;
 mod data_download;

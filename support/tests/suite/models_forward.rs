@@ -315,9 +315,13 @@ fn fmp_net_evaluation_equals_the_textbook_order_of_its_ops() {
     let ours = tch::no_grad(|| net.forward_t(&x, false));
     let reference = tch::no_grad(|| fmp_reference(&vs, &config, 11, &x, false));
     let diff = (&ours - &reference).abs().max().double_value(&[]);
+    // Folding BatchNorm rounds differently; the error is relative to the logits' scale,
+    // not to each logit (one near 0 would otherwise need an absolute tolerance that the
+    // random draws of parallel tests sometimes exceeded).
+    let scale = reference.abs().max().double_value(&[]);
     assert!(
-        ours.allclose(&reference, 1e-4, 1e-5, false),
-        "largest difference {diff}"
+        diff <= 1e-4 * scale,
+        "largest difference {diff}, logits up to {scale}"
     );
 }
 

@@ -307,16 +307,16 @@ fn feature_maps_of_nan_activations_render_without_panicking() {
 }
 
 #[test]
-fn ensemble_curve_shows_error_against_passes() {
+fn error_vs_passes_shows_error_against_passes() {
     let df = df!("passes" => [1i64, 2, 5, 12, 50, 100], "error" => [0.0060, 0.0050, 0.0042, 0.0036, 0.0034, 0.0033]).unwrap();
-    let fig = plot::ensemble_curve(&df).unwrap();
+    let fig = plot::error_vs_passes(&df).unwrap();
     check_renders(&fig, &["passes averaged", "test error (%)"]);
 }
 
 #[test]
-fn ensemble_curve_with_zero_passes_is_a_clear_error() {
+fn error_vs_passes_with_zero_passes_is_a_clear_error() {
     let df = df!("passes" => [0i64, 1], "error" => [0.1, 0.05]).unwrap();
-    let err = plot::ensemble_curve(&df).unwrap_err().to_string();
+    let err = plot::error_vs_passes(&df).unwrap_err().to_string();
     assert!(err.contains("1 or more"), "{err}");
 }
 

@@ -12,7 +12,7 @@ use tch::nn::ModuleT;
 use tch::{Device, Kind, Tensor};
 
 /// How many `alone_*` tests this module holds; the parent checks that all of them ran.
-const ALONE: usize = 3;
+const ALONE: usize = 4;
 
 #[test]
 fn the_tests_that_reseed_libtorch_pass_alone_in_a_child_process() {
@@ -76,4 +76,21 @@ fn alone_the_dropout_mask_does_not_depend_on_the_thread_count() {
     }
     tch::set_num_threads(before);
     assert!(masks[0].equal(&masks[1]));
+}
+
+#[test]
+#[ignore = "run by the_tests_that_reseed_libtorch_pass_alone_in_a_child_process"]
+fn alone_seed_before_building_gives_the_same_first_epoch_loss_whatever_ran_before() {
+    use crate::train_util::{Tiny, config, dataset};
+    let data = dataset(120, None, 30);
+    let first_loss = |draws_before: i64| {
+        let _ = randn(&[draws_before]); // other cells of the notebook, run or not
+        support::seed(5);
+        let vs = tch::nn::VarStore::new(Device::Cpu);
+        let model = Tiny::standard(&vs.root());
+        let tmp = tempfile::tempdir().unwrap();
+        let history = support::train::fit(&model, &vs, &data, &config(tmp.path(), 1)).unwrap();
+        history.records[0].train_loss
+    };
+    assert_eq!(first_loss(1), first_loss(1000));
 }

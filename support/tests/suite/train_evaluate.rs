@@ -56,7 +56,8 @@ fn ensemble_curve_has_one_row_per_pass_count() {
     let data = dataset(20, None, 30);
     let vs = nn::VarStore::new(Device::Cpu);
     let model = Tiny::noisy(&vs.root());
-    let curve = ensemble_curve(&model, &data, &EvalOpts::new(Device::Cpu), &[1, 2, 4]).unwrap();
+    let ensemble = ensemble_curve(&model, &data, &EvalOpts::new(Device::Cpu), &[1, 2, 4]).unwrap();
+    let curve = &ensemble.frame;
     let passes: Vec<i64> = curve
         .column("passes")
         .unwrap()
@@ -70,6 +71,9 @@ fn ensemble_curve_has_one_row_per_pass_count() {
     for (e, a) in err.into_no_null_iter().zip(acc.into_no_null_iter()) {
         assert!((e + a - 1.0).abs() < 1e-12 && (0.0..=1.0).contains(&a));
     }
+    assert_eq!(ensemble.accuracy(2).unwrap(), acc.get(1).unwrap());
+    let msg = ensemble.accuracy(12).unwrap_err().to_string();
+    assert!(msg.contains("[1, 2, 4]") && msg.contains("not 12"), "{msg}");
 }
 
 #[test]

@@ -14,7 +14,7 @@ use std::process::Command;
 use std::time::Instant;
 use support::data::{self, Augment, BatchOpts, Dataset, Examples, LoadOpts};
 use support::models;
-use support::train::{EvalOpts, Optimizer, checkpoint::repo_root, evaluate};
+use support::train::{EvalOpts, Optimizer, evaluate};
 use tch::{Device, nn};
 
 /// `cnn bench`'s options.
@@ -286,8 +286,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
         }
         _ => {}
     }
-    let threads = support::device::device_by_name("cpu")?.threads;
-    let root = repo_root(&std::env::current_dir()?)
+    let threads = support::device::choose_device(Some("cpu"))?.threads;
+    let root = support::repo::root()
         .context("run `cnn bench` inside the repository (it needs bench/ and .venv/)")?;
     let python = args
         .python

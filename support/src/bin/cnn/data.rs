@@ -79,10 +79,7 @@ fn write_synthetic(name: &str, out: &std::path::Path, train: usize, test: usize)
 
 fn check(name: &str, path: Option<PathBuf>, download: bool) -> Result<()> {
     let source = Source::from_name(name)?;
-    let found = match locate::find(source, path.as_deref()) {
-        Some(dir) => dir,
-        None => locate::find_or_download(source, path.as_deref(), download)?,
-    };
+    let found = locate::find_or_download(source, path.as_deref(), download)?;
     println!("{}: found in {}", source.name(), found.display());
     let opts = LoadOpts {
         path: Some(found),

@@ -4,7 +4,7 @@ use anyhow::Result;
 use support::device;
 
 pub fn run() -> Result<()> {
-    let table = device::environment()?;
+    let table = device::environment(&device::choose_device(None)?)?;
     let items = table.column("item")?.str()?;
     let values = table.column("value")?.str()?;
     for (item, value) in items.iter().zip(values.iter()) {

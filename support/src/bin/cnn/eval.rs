@@ -19,7 +19,10 @@ pub fn run(run: &str, repeats: usize, device: Option<&str>) -> Result<()> {
             .chain([repeats])
             .collect();
         let curve = ensemble_curve(model.as_ref(), &data, &opts, &counts)?;
-        println!("test error against the number of averaged passes:\n{curve}");
+        println!(
+            "test error against the number of averaged passes:\n{}",
+            curve.frame
+        );
     }
     Ok(())
 }

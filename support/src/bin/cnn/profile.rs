@@ -244,7 +244,7 @@ pub fn run(model: &str, batches: &[i64]) -> Result<()> {
             "--profile takes an FMP net (fmp-mnist, fmp-cifar10, fmp-cifar10-large, fmp-tiny), not {model:?}"
         );
     };
-    let threads = support::device::device_by_name("cpu")?.threads;
+    let threads = support::device::choose_device(Some("cpu"))?.threads;
     println!(
         "profile of one {model} training step on CPU, {threads} thread(s), median of \
          {REPEATS} steps (ms per step; % of the sum of stages)"

@@ -5,7 +5,7 @@ use clap::Args;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use support::data::{self, Augment, Dataset, LoadOpts};
-use support::device::{self, Choice};
+use support::device;
 use support::models::{self, Model};
 use support::train::{self, FitConfig, History, LrSchedule, Outcome};
 use tch::nn;
@@ -109,16 +109,14 @@ impl RunSpec {
         device: Option<&str>,
         data: &Dataset,
     ) -> Result<(nn::VarStore, Box<dyn Model>)> {
-        let choice: Choice = match device {
-            Some(name) => device::device_by_name(name)?,
-            None => device::pick_device()?,
-        };
+        let choice = device::choose_device(device)?;
         let choice = if self.model.starts_with("fmp") {
             choice.for_fmp()
         } else {
             choice
         };
-        println!("{choice}");
+        // The weights are drawn now, so the run's seed must be set first.
+        support::seed(self.seed);
         let vs = nn::VarStore::new(choice.device);
         let [c, _, _] = data.image_shape();
         let model = models::build(&self.model, &vs.root(), c, data.num_classes() as i64)?;
@@ -171,7 +169,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         model: Some(args.model.clone()),
         ..FitConfig::default()
     };
-    train::check_fit(model.as_ref(), &data, config.batch_size)?;
+    train::check_fit(model.as_ref(), &data, &config)?;
     std::fs::create_dir_all(&dir).with_context(|| {
         format!(
             "cannot create {}; set CNN_RUNS_DIR to a writable folder",

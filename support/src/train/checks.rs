@@ -1,0 +1,81 @@
+//! Checks run before training or evaluation, so that a wrong model, data set or setting
+//! is a sentence that says what to change, not a libtorch backtrace minutes later.
+
+use super::config::FitConfig;
+use crate::data::{BatchOpts, Dataset};
+use crate::models::Model;
+use anyhow::{Result, bail};
+
+/// Checks that `model` can train on `data` as `config` says, before anything is written
+/// or any time is spent.
+pub fn check_fit(model: &dyn Model, data: &Dataset, config: &FitConfig) -> Result<()> {
+    if config.epochs == 0 {
+        bail!("the number of epochs is 0, so nothing would be trained; train for 1 or more");
+    }
+    check_inputs(model, data, config.batch_size)
+}
+
+/// Checks that `model` takes `data`'s images, in batches of `batch_size`.
+pub(crate) fn check_inputs(model: &dyn Model, data: &Dataset, batch_size: usize) -> Result<()> {
+    let [c, h, w] = data.image_shape();
+    let (mc, side) = model.input_shape();
+    if c != mc {
+        bail!(
+            "the model expects {mc}-channel images but {} has {c} channel(s); build the \
+             model with in_channels = {c}",
+            data.name
+        );
+    }
+    if h > side || w > side {
+        bail!(
+            "the model expects inputs of at most {side}x{side} pixels but {} has {h}x{w} \
+             images; choose a model made for this image size",
+            data.name
+        );
+    }
+    if batch_size == 0 {
+        bail!("the batch size is 0; use a positive batch size such as 64");
+    }
+    if batch_size > data.train.len() {
+        bail!(
+            "the batch size {batch_size} is larger than the {} training images of {}; use a \
+             batch size of at most {}",
+            data.train.len(),
+            data.name,
+            data.train.len()
+        );
+    }
+    Ok(())
+}
+
+/// Runs one test forward pass on a couple of images to check the output width against
+/// the number of classes, so that a wrong model is a sentence, not a libtorch backtrace.
+pub(crate) fn check_output(model: &dyn Model, data: &Dataset, device: tch::Device) -> Result<()> {
+    let opts = BatchOpts {
+        pad_to: Some(model.input_shape().1),
+        ..BatchOpts::new(data, 2, device)
+    };
+    let Some((x, _)) = data.train.batches(&opts).next() else {
+        bail!("{} has no training images", data.name);
+    };
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        tch::no_grad(|| model.scores(&model.forward_t(&x, false)))
+    }))
+    .map_err(|_| {
+        anyhow::anyhow!(
+            "the model's forward pass failed on a batch of {} (see the libtorch message \
+             above); check that the model was built for this data set",
+            data.name
+        )
+    })?;
+    let classes = data.num_classes() as i64;
+    if out.size().last() != Some(&classes) {
+        bail!(
+            "the model outputs {:?} scores per image but {} has {classes} classes; build the \
+             model with classes = {classes}",
+            out.size().last().copied().unwrap_or(0),
+            data.name
+        );
+    }
+    Ok(())
+}
