@@ -20,30 +20,25 @@ pub mod train;
 /// The crates a notebook may want by name, so its one `:dep` line is enough.
 pub use {plotters, polars, tch};
 
-/// The few names a notebook needs, in one import.
+/// The names the notebooks use, in one import.
 pub mod prelude {
-    pub use crate::data::{
-        Augment, BatchOpts, Dataset, Examples, LoadOpts, load, mnist_like_from_env,
-    };
-    pub use crate::device::{Choice, choose_device};
+    pub use crate::data::{Augment, LoadOpts, load, mnist_like_from_env};
+    pub use crate::device::choose_device;
     pub use crate::diary::{self, Entry};
     pub use crate::fmp::{Fmp, Regions, fmp_size_table, fmp_sizes};
-    pub use crate::models::{
-        Fcnn, FmpConfig, FmpNet, LeNet5, Model, build, debug_forward, summary,
-    };
+    pub use crate::models::{Fcnn, FmpConfig, FmpNet, LeNet5, Model, debug_forward, summary};
     pub use crate::plot::{
-        self, Figure, RegionPanel, bitmap_grid, confusion_matrix, errors_grid, feature_maps,
-        fmp_regions, matrix_figure, model_comparison, repeated_fmp, sample_grid, training_curves,
+        self, Figure, RegionPanel, bitmap_grid, confusion_matrix, errors_grid, fmp_regions,
+        matrix_figure, model_comparison, repeated_fmp, training_curves,
     };
     pub use crate::show::table;
     pub use crate::train::{
-        EvalOpts, FitConfig, LrSchedule, Optimizer, Results, Split, compare_devices,
-        ensemble_curve, estimate_epoch_time, evaluate, fit, predict_repeated, resume,
+        EvalOpts, FitConfig, LrSchedule, Results, compare_devices, ensemble_curve,
+        estimate_epoch_time, evaluate, fit, resume,
     };
     pub use crate::{quick_mode, seed};
     pub use anyhow::Result;
-    pub use polars::prelude::{DataFrame, df};
-    pub use tch::nn::{self, Module, ModuleT, OptimizerConfig};
+    pub use tch::nn;
     pub use tch::{Device, Kind, Tensor};
 }
 

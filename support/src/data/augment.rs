@@ -13,7 +13,7 @@ use rand::rngs::StdRng;
 use tch::Tensor;
 
 /// Which random distortions to apply to each training batch. The default applies none.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Augment {
     /// Random rotation of up to this many degrees either way (the course uses 10 for MNIST).
     pub rotation_degrees: f64,

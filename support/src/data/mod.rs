@@ -77,6 +77,36 @@ pub struct Dataset {
     pub train: Examples,
     pub validation: Option<Examples>,
     pub test: Examples,
+    /// How [`load`] made it, so that a run can load the same data again; `None` for a
+    /// data set built in memory.
+    pub loaded: Option<LoadSpec>,
+}
+
+/// The name and options a data set was loaded with: what a run records so that
+/// `cnn eval` and `cnn resume` load the same images, split the same way.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LoadSpec {
+    pub name: String,
+    pub path: Option<PathBuf>,
+    pub validation: usize,
+    pub seed: u64,
+    pub quick: bool,
+}
+
+impl LoadSpec {
+    /// Loads the data set again (no download: it was there when the run was made).
+    pub fn load(&self) -> Result<Dataset> {
+        load(
+            &self.name,
+            &LoadOpts {
+                path: self.path.clone(),
+                validation: self.validation,
+                seed: self.seed,
+                download: false,
+                quick: self.quick,
+            },
+        )
+    }
 }
 
 /// One line: the name, the size of each split, the image shape and the classes.
@@ -159,11 +189,21 @@ pub fn load(name: &str, opts: &LoadOpts) -> Result<Dataset> {
     } else {
         data
     };
-    if opts.validation > 0 {
-        data.split_validation(opts.validation, opts.seed)
+    let data = if opts.validation > 0 {
+        data.split_validation(opts.validation, opts.seed)?
     } else {
-        Ok(data)
-    }
+        data
+    };
+    Ok(Dataset {
+        loaded: Some(LoadSpec {
+            name: name.to_string(),
+            path: opts.path.clone(),
+            validation: opts.validation,
+            seed: opts.seed,
+            quick: opts.quick,
+        }),
+        ..data
+    })
 }
 
 /// The MNIST-like data set the notebooks use: `$CNN_DATASET` when set (for example

@@ -136,6 +136,7 @@ impl Source {
             train,
             validation: None,
             test,
+            loaded: None,
         })
     }
 }

@@ -84,6 +84,7 @@ pub fn dataset(like: &str, train_n: usize, test_n: usize, seed: u64) -> Result<D
         train,
         validation: None,
         test,
+        loaded: None,
     })
 }
 

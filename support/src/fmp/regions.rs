@@ -18,7 +18,8 @@ use std::fmt;
 use std::str::FromStr;
 
 /// Which pooling regions a fractional max-pooling layer uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Regions {
     /// `a_i = ceil(alpha (i + u)) - ceil(alpha u)` with overlapping regions `[a_{i-1}, a_i]`:
     /// a faithful downscale, Graham's best single-test MNIST result.

@@ -11,7 +11,7 @@ use tch::Tensor;
 use tch::nn::{self, ModuleT};
 
 /// Sizes of the fully connected net.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FcnnConfig {
     pub in_channels: i64,
     /// Side of the square input; smaller images are zero-padded to it (MNIST 28 -> 32).
@@ -81,6 +81,10 @@ impl ModuleT for Fcnn {
 }
 
 impl Model for Fcnn {
+    fn spec(&self) -> Option<super::ModelSpec> {
+        Some(super::ModelSpec::Fcnn(self.config.clone()))
+    }
+
     fn input_shape(&self) -> (i64, i64) {
         (self.config.in_channels, self.config.side)
     }

@@ -14,7 +14,7 @@
 //! BatchNorm. For L = 12 that is about `2,912 F^2`: 12 M for F = 64, 74.6 M for F = 160.
 
 use super::Model;
-use super::layers::{self, Expects, Layer, weights_and_bias};
+use super::layers::{Expects, Layer, weights_and_bias};
 use super::leaky_dropout::leaky_relu_dropout;
 use crate::data::batches::pad_to;
 use crate::fmp::{Fmp, FmpSizes, Regions, fmp_sizes};
@@ -27,7 +27,7 @@ use tch::nn::{self, ModuleT};
 pub const GRAHAM_LEAKY_SLOPE: f64 = 1.0 / 3.0;
 
 /// The configuration of an FMP net.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FmpConfig {
     pub in_channels: i64,
     pub classes: i64,
@@ -120,6 +120,26 @@ struct Block {
     norm: Option<nn::BatchNorm>,
     dropout: f64,
     pool: Fmp,
+}
+
+impl Block {
+    /// The 2x2 convolution and its optional BatchNorm.
+    fn convolve(&self, x: &Tensor, train: bool) -> Tensor {
+        conv_norm(x, &self.conv, self.norm.as_ref(), train)
+    }
+
+    /// Fractional max-pooling, then the leaky ReLU and dropout.
+    ///
+    /// Dropout after the pooling, as in Graham's code: before it, the max would pick
+    /// dropout's scaled-up survivors, so training activations would run larger than test
+    /// ones and BatchNorm's running statistics would not fit. The leaky ReLU moves after
+    /// the pooling too: it never decreases, so the max of the activations is the
+    /// activation of the max (the same values; with a slope of 0 a tie among negatives may
+    /// pick another argmax, whose gradient is 0 either way), and on the pooled grid it
+    /// touches half as many values.
+    fn pool(&self, x: &Tensor, slope: f64, train: bool) -> Tensor {
+        leaky_relu_dropout(&self.pool.forward_t(x, train), slope, self.dropout, train)
+    }
 }
 
 /// Graham's FMP network (see the module docs).
@@ -261,13 +281,24 @@ fn fold_batch_norm(conv: &nn::Conv2D, bn: &nn::BatchNorm) -> (Tensor, Tensor) {
 const BN_EPS: f64 = 1e-5;
 
 impl ModuleT for FmpNet {
-    /// Logits `[B, classes]`.
+    /// Logits `[B, classes]`: pad, the blocks, C2, C1.
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-        layers::run(&self.layers(), xs, train)
+        let slope = self.config.leaky_slope;
+        let mut x = pad_to(xs, self.sizes.input);
+        for block in &self.blocks {
+            x = block.pool(&block.convolve(&x, train), slope, train);
+        }
+        let x = conv_norm(&x, &self.c2, self.c2_norm.as_ref(), train);
+        let x = leaky_relu_dropout(&x, slope, self.config.dropout_max, train);
+        x.apply(&self.c1).flatten(1, -1)
     }
 }
 
 impl Model for FmpNet {
+    fn spec(&self) -> Option<super::ModelSpec> {
+        Some(super::ModelSpec::Fmp(self.config.clone()))
+    }
+
     fn input_shape(&self) -> (i64, i64) {
         (self.config.in_channels, self.sizes.input)
     }
@@ -303,7 +334,7 @@ impl Model for FmpNet {
                 format!("block {n} conv 2x2 {channels} -> {filters}{bn}"),
                 Expects::exactly(channels, side),
                 params,
-                move |x, train| conv_norm(x, &block.conv, block.norm.as_ref(), train),
+                move |x, train| block.convolve(x, train),
             ));
             let pooled = block.pool.out();
             out.push(Layer::new(
@@ -315,17 +346,7 @@ impl Model for FmpNet {
                 ),
                 Expects::exactly(filters, side - 1),
                 vec![],
-                // Dropout after the pooling, as in Graham's code: before it, the max would
-                // pick dropout's scaled-up survivors, so training activations would run
-                // larger than test ones and BatchNorm's running statistics would not fit.
-                // The leaky ReLU moves after the pooling too: it never decreases, so the max
-                // of the activations is the activation of the max (the same values; with a
-                // slope of 0 a tie among negatives may pick another argmax, whose gradient
-                // is 0 either way), and on the pooled grid it touches half as many values.
-                move |x, train| {
-                    let pooled = block.pool.forward_t(x, train);
-                    leaky_relu_dropout(&pooled, slope, block.dropout, train)
-                },
+                move |x, train| block.pool(x, slope, train),
             ));
             side = pooled;
             channels = filters;

@@ -11,12 +11,14 @@ pub mod fmp_net;
 pub mod layers;
 pub mod leaky_dropout;
 pub mod lenet;
+mod spec;
 pub mod summary;
 
 pub use fcnn::{Fcnn, FcnnConfig};
 pub use fmp_net::{FmpConfig, FmpNet, GRAHAM_LEAKY_SLOPE};
 pub use layers::{Expects, Layer};
 pub use lenet::{LeNet5, LeNet5Config, LeNetVariant};
+pub use spec::ModelSpec;
 pub use summary::{debug_forward, summary};
 
 use anyhow::{Result, bail};
@@ -67,7 +69,8 @@ pub trait Model: ModuleT {
         false
     }
 
-    /// The model as named layers in forward order; `forward_t` runs exactly these.
+    /// The model as named layers in forward order, for [`summary`] and [`debug_forward`]:
+    /// run in order they compute what `forward_t` computes (a test checks every model).
     fn layers(&self) -> Vec<Layer<'_>>;
 
     /// `forward_t` with every layer's input shape checked first, so that a batch of the
@@ -75,6 +78,12 @@ pub trait Model: ModuleT {
     /// where the input comes from the user (training and evaluation loops).
     fn try_forward_t(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
         layers::try_run(&self.layers(), xs, train)
+    }
+
+    /// The model's full configuration, which `fit` records with the run so that the net
+    /// can be built again; `None` for a model of your own.
+    fn spec(&self) -> Option<ModelSpec> {
+        None
     }
 }
 

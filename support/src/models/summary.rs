@@ -6,14 +6,13 @@
 
 use super::Model;
 use super::layers::Layer;
-use anyhow::{Result, anyhow, ensure};
+use anyhow::{Result, ensure};
 use polars::prelude::{DataFrame, NamedFrom, Series};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use tch::{Device, Kind, Tensor};
 
 /// Runs `model` layer by layer in evaluation mode without gradients, calling `visit` with
 /// each layer, its input and its output. Stops at the first layer whose input does not
-/// fit, or whose libtorch call fails, with an error naming that layer.
+/// fit, with an error naming that layer, before libtorch sees it.
 fn trace<M: Model + ?Sized>(
     model: &M,
     input: &Tensor,
@@ -23,19 +22,7 @@ fn trace<M: Model + ?Sized>(
     let mut x = input.shallow_clone();
     for layer in model.layers() {
         layer.expects.check(&layer.name, &x.size())?;
-        let y = catch_unwind(AssertUnwindSafe(|| layer.forward(&x, false))).map_err(|panic| {
-            let message = panic
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| panic.downcast_ref::<&str>().copied())
-                .unwrap_or("libtorch error");
-            let first = message.lines().next().unwrap_or(message);
-            anyhow!(
-                "layer `{}` failed on input {:?}: {first}",
-                layer.name,
-                x.size()
-            )
-        })?;
+        let y = layer.forward(&x, false);
         visit(&layer, &x, &y);
         x = y;
     }

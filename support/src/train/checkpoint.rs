@@ -1,12 +1,14 @@
 //! Run folders: `runs/<run>/` holds `checkpoint.safetensors` (the weights after the last
 //! complete epoch), `history.csv`, `config.json` and TensorBoard's `events.out.tfevents.*`.
 //!
-//! The runs root is `$CNN_RUNS_DIR` if set, else `runs/` in the repository (found upward
-//! from the working folder by the `Cargo.toml` with `[workspace]`), else `./runs`. Every
+//! The runs root is `$CNN_RUNS_DIR` if set, else `runs/` in the repository (see
+//! [`crate::repo`]), else `./runs`. Every
 //! file is written to a temporary name and renamed, so Ctrl-C never leaves half a file.
 
 use super::config::FitConfig;
 use super::history::{EpochRecord, read_csv, to_csv};
+use crate::data::LoadSpec;
+use crate::models::ModelSpec;
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -64,11 +66,17 @@ pub(crate) fn create_run_dir(dir: &Path) -> Result<()> {
 /// What `config.json` holds: the configuration and what the run was trained on.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunRecord {
+    /// The training settings, augmentation included.
     pub config: FitConfig,
     pub dataset: String,
     pub classes: Vec<String>,
-    /// The augmentation in words (it is not restored by `resume`; pass it again).
-    pub augment: String,
+    /// The net, exactly (`None` for a model of your own): `cnn eval` and `cnn resume`
+    /// build it from this.
+    #[serde(default)]
+    pub model: Option<ModelSpec>,
+    /// How the data was loaded (`None` for a data set built in memory).
+    #[serde(default)]
+    pub data: Option<LoadSpec>,
 }
 
 /// Writes `config.json`.

@@ -3,8 +3,9 @@
 
 use super::config::FitConfig;
 use crate::data::{BatchOpts, Dataset};
-use crate::models::Model;
-use anyhow::{Result, bail};
+use crate::models::{Model, layers};
+use anyhow::{Context, Result, bail};
+use tch::Tensor;
 
 /// Checks that `model` can train on `data` as `config` says, before anything is written
 /// or any time is spent.
@@ -58,13 +59,14 @@ pub(crate) fn check_output(model: &dyn Model, data: &Dataset, device: tch::Devic
     let Some((x, _)) = data.train.batches(&opts).next() else {
         bail!("{} has no training images", data.name);
     };
-    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        tch::no_grad(|| model.scores(&model.forward_t(&x, false)))
-    }))
-    .map_err(|_| {
-        anyhow::anyhow!(
-            "the model's forward pass failed on a batch of {} (see the libtorch message \
-             above); check that the model was built for this data set",
+    // Layer by layer, each input checked first: a model built for other images is an
+    // error naming the layer, not a libtorch panic.
+    let out = tch::no_grad(|| -> Result<Tensor> {
+        Ok(model.scores(&layers::try_run(&model.layers(), &x, false)?))
+    })
+    .with_context(|| {
+        format!(
+            "the model does not fit {}; check that it was built for this data set",
             data.name
         )
     })?;

@@ -178,13 +178,11 @@ pub struct FitConfig {
     /// runs: seed those with [`crate::seed`] just before building the model.
     pub seed: u64,
     /// Random distortions of the training batches (none by default).
-    #[serde(skip)]
+    #[serde(default)]
     pub augment: Augment,
     /// The folder under the runs root (`runs/<run>/`); `None` names it after the data
     /// set and the start time.
     pub run: Option<String>,
-    /// The model's name, recorded in `config.json` so that `cnn resume` can rebuild it.
-    pub model: Option<String>,
     /// Evaluate on the data set's validation split after every epoch (if it has one).
     pub validate: bool,
     /// Print the per-epoch progress line.
@@ -202,7 +200,6 @@ impl Default for FitConfig {
             seed: 0,
             augment: Augment::default(),
             run: None,
-            model: None,
             validate: true,
             progress: true,
         }

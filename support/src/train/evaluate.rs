@@ -8,7 +8,7 @@
 
 use crate::data::{BatchOpts, Dataset, Examples};
 use crate::models::Model;
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use polars::prelude::{Column, DataFrame, NamedFrom, Series};
 use tch::{Device, Kind, Tensor};
 
@@ -151,7 +151,7 @@ pub fn evaluate(model: &dyn Model, data: &Dataset, opts: &EvalOpts) -> Result<Ev
     Ok(Evaluation {
         loss: loss / n.max(1) as f64,
         accuracy,
-        confusion: confusion(&data.classes, &ex.labels, &predictions),
+        confusion: confusion(&data.classes, &ex.labels, &predictions)?,
         predictions,
     })
 }
@@ -166,10 +166,10 @@ fn accuracy(predictions: &Tensor, labels: &Tensor) -> f64 {
 }
 
 /// The confusion matrix: row `i`, column `j` counts images of class `i` predicted `j`.
-pub fn confusion(classes: &[String], labels: &Tensor, predictions: &Tensor) -> DataFrame {
+pub fn confusion(classes: &[String], labels: &Tensor, predictions: &Tensor) -> Result<DataFrame> {
     let c = classes.len() as i64;
     let counts = (labels * c + predictions).bincount::<Tensor>(None, c * c);
-    let counts: Vec<i64> = Vec::try_from(counts.to_kind(Kind::Int64)).unwrap_or_default();
+    let counts: Vec<i64> = Vec::try_from(counts.to_kind(Kind::Int64))?;
     let mut columns: Vec<Column> = vec![Series::new("class".into(), classes.to_vec()).into()];
     for (j, name) in classes.iter().enumerate() {
         let col: Vec<i64> = (0..classes.len())
@@ -177,7 +177,8 @@ pub fn confusion(classes: &[String], labels: &Tensor, predictions: &Tensor) -> D
             .collect();
         columns.push(Series::new(name.as_str().into(), col).into());
     }
-    DataFrame::new(classes.len(), columns).unwrap_or_default()
+    DataFrame::new(classes.len(), columns)
+        .with_context(|| format!("cannot make a confusion matrix of the classes {classes:?}"))
 }
 
 /// Runs `passes` test-mode passes over the split, calling `record(k, sum)` after pass `k`

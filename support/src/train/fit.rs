@@ -77,7 +77,8 @@ pub fn fit(
             },
             dataset: data.name.clone(),
             classes: data.classes.clone(),
-            augment: format!("{:?}", config.augment),
+            model: model.spec(),
+            data: data.loaded.clone(),
         },
     )?;
     tch::manual_seed(config.seed as i64);

@@ -10,7 +10,7 @@ use super::checks::check_inputs;
 use super::config::Optimizer;
 use crate::data::{BatchOpts, Dataset};
 use crate::device::{cuda_available, device_name};
-use crate::models::Model;
+use crate::models::{Model, ModelSpec};
 use anyhow::{Context, Result};
 use polars::prelude::{Column, DataFrame, NamedFrom, Series};
 use std::time::Instant;
@@ -128,12 +128,15 @@ pub fn estimate_epoch_time(
     })
 }
 
-/// A model built on a given var-store path, for [`compare_devices`].
-pub type BuildModel<'a> = &'a dyn Fn(&nn::Path) -> Result<Box<dyn Model>>;
-
-/// Times one epoch on the CPU and, if there is one, on the CUDA GPU, building the model
-/// afresh on each. Columns: `device`, `ms_per_batch`, `images_per_s`, `epoch_seconds`.
-pub fn compare_devices(build: BuildModel, data: &Dataset, batch_size: usize) -> Result<DataFrame> {
+/// Times one epoch on the CPU and, if there is one, on the CUDA GPU, building the net
+/// `model` describes (an `FmpConfig`, say) afresh on each. Columns: `device`,
+/// `ms_per_batch`, `images_per_s`, `epoch_seconds`.
+pub fn compare_devices(
+    model: impl Into<ModelSpec>,
+    data: &Dataset,
+    batch_size: usize,
+) -> Result<DataFrame> {
+    let spec = model.into();
     let mut devices = vec![Device::Cpu];
     if cuda_available() {
         devices.push(Device::Cuda(0));
@@ -143,7 +146,7 @@ pub fn compare_devices(build: BuildModel, data: &Dataset, batch_size: usize) -> 
     let mut rows = Vec::new();
     for device in devices {
         let vs = nn::VarStore::new(device);
-        let model = build(&vs.root())?;
+        let model = spec.build(&vs.root())?;
         rows.push(estimate_epoch_time(model.as_ref(), &vs, data, batch_size)?);
     }
     let col = |f: fn(&EpochEstimate) -> f64| rows.iter().map(f).collect::<Vec<f64>>();
@@ -159,5 +162,5 @@ pub fn compare_devices(build: BuildModel, data: &Dataset, batch_size: usize) -> 
         Series::new("images_per_s".into(), col(EpochEstimate::images_per_s)).into(),
         Series::new("epoch_seconds".into(), col(EpochEstimate::epoch_seconds)).into(),
     ];
-    Ok(DataFrame::new(rows.len(), columns).unwrap_or_default())
+    Ok(DataFrame::new(rows.len(), columns)?)
 }

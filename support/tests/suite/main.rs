@@ -3,6 +3,7 @@
 //! and hundreds of megabytes. Run one topic with `cargo test --test suite fmp_`.
 
 mod cli_bad_inputs;
+mod cli_runs;
 mod data_augment;
 mod data_bad_inputs;
 mod data_download;

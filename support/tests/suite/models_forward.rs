@@ -409,3 +409,32 @@ fn lenet_modern_step_equals_the_plane_by_plane_ops_with_gradients() {
         );
     }
 }
+
+#[test]
+fn every_models_layer_list_computes_what_its_forward_pass_does() {
+    let vs = nn::VarStore::new(Device::Cpu);
+    let root = vs.root();
+    let fmp = FmpConfig {
+        regions_seed: Some(3),
+        ..FmpConfig::mnist_paper()
+    };
+    let models: Vec<(&str, Box<dyn Model>)> = vec![
+        ("fmp", Box::new(FmpNet::new(&(&root / "fmp"), fmp).unwrap())),
+        (
+            "classic",
+            Box::new(LeNet5::classic(&(&root / "c")).unwrap()),
+        ),
+        ("modern", Box::new(LeNet5::modern(&(&root / "m")).unwrap())),
+        ("fcnn", build("fcnn", &(&root / "f"), 1, 10).unwrap()),
+    ];
+    for (name, model) in models {
+        let (c, side) = model.input_shape();
+        let x = Tensor::randn(
+            [2, c, side.min(28), side.min(28)],
+            (Kind::Float, Device::Cpu),
+        );
+        let by_layers = support::models::layers::run(&model.layers(), &x, false);
+        let forward = model.forward_t(&x, false);
+        assert!(by_layers.allclose(&forward, 1e-5, 1e-6, false), "{name}");
+    }
+}

@@ -116,6 +116,7 @@ fn first_test(data: &Dataset, n: i64) -> Dataset {
             images: data.test.images.narrow(0, 0, n),
             labels: data.test.labels.narrow(0, 0, n),
         },
+        loaded: None,
     }
 }
 

@@ -1,12 +1,15 @@
 //! `cnn train`, `cnn resume`: headless training runs, as on a GPU server or in a batch job.
+//!
+//! A run's `config.json` (written by `fit`) records the exact net and how the data was
+//! loaded, so `cnn eval` and `cnn resume` rebuild both from it, for a notebook's run too.
 
-use anyhow::{Context, Result};
+use anyhow::{Result, bail};
 use clap::Args;
-use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use support::data::{self, Augment, Dataset, LoadOpts};
 use support::device;
 use support::models::{self, Model};
+use support::train::checkpoint::RunRecord;
 use support::train::{self, FitConfig, History, LrSchedule, Outcome};
 use tch::nn;
 
@@ -47,81 +50,34 @@ pub struct TrainArgs {
     pub seed: u64,
 }
 
-/// What the CLI needs to rebuild a run's model and data: `cli.json` in the run folder.
-#[derive(Serialize, Deserialize)]
-pub struct RunSpec {
-    pub model: String,
-    pub dataset: String,
-    pub data_path: Option<PathBuf>,
-    pub quick: bool,
-    pub validation: usize,
-    pub augment: bool,
-    pub seed: u64,
-}
-
-const SPEC: &str = "cli.json";
-
-impl RunSpec {
-    pub fn read(run: &str) -> Result<RunSpec> {
-        let path = train::checkpoint::existing_run_dir(run)?.join(SPEC);
-        let text = std::fs::read_to_string(&path).with_context(|| {
-            format!(
-                "cannot read {}; was this run started by `cnn train`?",
-                path.display()
-            )
-        })?;
-        serde_json::from_str(&text).with_context(|| format!("{} is not valid", path.display()))
-    }
-
-    fn write(&self, dir: &Path) -> Result<()> {
-        support::atomic::write(
-            &dir.join(SPEC),
-            serde_json::to_string_pretty(self)?.as_bytes(),
-        )
-    }
-
-    /// Loads the data set the spec names.
-    pub fn load_data(&self) -> Result<Dataset> {
-        data::load(
-            &self.dataset,
-            &LoadOpts {
-                path: self.data_path.clone(),
-                validation: self.validation,
-                seed: self.seed,
-                quick: self.quick,
-                ..LoadOpts::default()
-            },
-        )
-    }
-
-    fn augmentation(&self) -> Augment {
-        match (self.augment, self.dataset.contains("cifar")) {
-            (false, _) => Augment::none(),
-            (true, true) => Augment::cifar10_course(),
-            (true, false) => Augment::mnist_course(),
-        }
-    }
-
-    /// Builds the model for `data` on the device (`--device`, or the best one), moving
-    /// FMP models off Apple MPS.
-    pub fn build(
-        &self,
-        device: Option<&str>,
-        data: &Dataset,
-    ) -> Result<(nn::VarStore, Box<dyn Model>)> {
-        let choice = device::choose_device(device)?;
-        let choice = if self.model.starts_with("fmp") {
-            choice.for_fmp()
-        } else {
-            choice
-        };
-        // The weights are drawn now, so the run's seed must be set first.
-        support::seed(self.seed);
-        let vs = nn::VarStore::new(choice.device);
-        let [c, _, _] = data.image_shape();
-        let model = models::build(&self.model, &vs.root(), c, data.num_classes() as i64)?;
-        Ok((vs, model))
-    }
+/// The data, variables and net run `record` was trained with, rebuilt from what `fit`
+/// recorded, on the device `device` names (or the best one).
+pub fn rebuild(
+    record: &RunRecord,
+    device: Option<&str>,
+) -> Result<(Dataset, nn::VarStore, Box<dyn Model>)> {
+    let Some(load) = &record.data else {
+        bail!(
+            "the run's data set was made in memory, not by `load`, so it cannot be loaded \
+             again here; evaluate the run where it was made"
+        );
+    };
+    let Some(spec) = &record.model else {
+        bail!(
+            "the run trained a model of its own (not one of the library's), which the \
+             command line cannot build; evaluate it in the notebook that defines it"
+        );
+    };
+    let data = load.load()?;
+    let choice = device::choose_device(device)?;
+    let choice = if spec.is_fmp() {
+        choice.for_fmp()
+    } else {
+        choice
+    };
+    let vs = nn::VarStore::new(choice.device);
+    let model = spec.build(&vs.root())?;
+    Ok((data, vs, model))
 }
 
 fn report(history: &History) {
@@ -137,46 +93,51 @@ fn report(history: &History) {
 
 pub fn run(args: TrainArgs) -> Result<()> {
     if !models::MODEL_NAMES.contains(&args.model.as_str()) {
-        anyhow::bail!(
+        bail!(
             "unknown model {:?}; the models are: {}",
             args.model,
             models::MODEL_NAMES.join(", ")
         );
     }
-    let spec = RunSpec {
-        model: args.model.clone(),
-        dataset: args.dataset.clone(),
-        data_path: args.data_path.clone(),
-        quick: args.quick || support::quick_mode(),
-        validation: args.validation,
-        augment: args.augment,
-        seed: args.seed,
+    let data = data::load(
+        &args.dataset,
+        &LoadOpts {
+            path: args.data_path.clone(),
+            validation: args.validation,
+            seed: args.seed,
+            quick: args.quick || support::quick_mode(),
+            ..LoadOpts::default()
+        },
+    )?;
+    let choice = device::choose_device(args.device.as_deref())?;
+    let choice = if args.model.starts_with("fmp") {
+        choice.for_fmp()
+    } else {
+        choice
     };
-    let data = spec.load_data()?;
-    let (vs, model) = spec.build(args.device.as_deref(), &data)?;
+    // The weights are drawn when the model is built, so the run's seed comes first.
+    support::seed(args.seed);
+    let vs = nn::VarStore::new(choice.device);
+    let [c, _, _] = data.image_shape();
+    let model = models::build(&args.model, &vs.root(), c, data.num_classes() as i64)?;
+    let augment = match (args.augment, args.dataset.contains("cifar")) {
+        (false, _) => Augment::none(),
+        (true, true) => Augment::cifar10_course(),
+        (true, false) => Augment::mnist_course(),
+    };
     let run = args
         .run_name
         .clone()
         .unwrap_or_else(|| format!("{}-{}-{}", args.model, args.dataset, unix_secs()));
-    let dir = train::run_dir(&run);
     let config = FitConfig {
         epochs: args.epochs,
         batch_size: args.batch_size,
         schedule: LrSchedule::Constant(args.lr),
         seed: args.seed,
-        augment: spec.augmentation(),
+        augment,
         run: Some(run),
-        model: Some(args.model.clone()),
         ..FitConfig::default()
     };
-    train::check_fit(model.as_ref(), &data, &config)?;
-    std::fs::create_dir_all(&dir).with_context(|| {
-        format!(
-            "cannot create {}; set CNN_RUNS_DIR to a writable folder",
-            dir.display()
-        )
-    })?;
-    spec.write(&dir)?;
     let history = train::fit(model.as_ref(), &vs, &data, &config)?;
     report(&history);
     Ok(())
@@ -184,13 +145,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
 
 /// `cnn resume <run> [--epochs N]`.
 pub fn resume(run: &str, epochs: Option<usize>, device: Option<&str>) -> Result<()> {
-    let spec = RunSpec::read(run)?;
     let record = train::read_record(run)?;
-    let data = spec.load_data()?;
-    let (mut vs, model) = spec.build(device, &data)?;
+    let (data, mut vs, model) = rebuild(&record, device)?;
     let config = FitConfig {
         epochs: epochs.unwrap_or(record.config.epochs),
-        augment: spec.augmentation(),
         run: Some(train::run_dir(run).to_string_lossy().into_owned()),
         ..record.config
     };

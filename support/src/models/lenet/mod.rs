@@ -22,7 +22,8 @@ use tch::Tensor;
 use tch::nn::{self, ConvConfig, ModuleT};
 
 /// Which LeNet-5.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum LeNetVariant {
     /// LeCun et al. 1998: 32x32 input, scaled tanh, trainable subsampling, partial C3,
     /// RBF output.
@@ -32,7 +33,7 @@ pub enum LeNetVariant {
 }
 
 /// The LeNet-5 configuration.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LeNet5Config {
     pub variant: LeNetVariant,
     pub in_channels: i64,
@@ -136,6 +137,10 @@ impl ModuleT for LeNet5 {
 }
 
 impl Model for LeNet5 {
+    fn spec(&self) -> Option<super::ModelSpec> {
+        Some(super::ModelSpec::Lenet5(self.config.clone()))
+    }
+
     fn input_shape(&self) -> (i64, i64) {
         let side = match self.config.variant {
             LeNetVariant::Classic => 32,

@@ -54,6 +54,7 @@ pub fn dataset(train: usize, validation: Option<usize>, test: usize) -> Dataset 
         train: examples(train, 1),
         validation: validation.map(|n| examples(n, 2)),
         test: examples(test, 3),
+        loaded: None,
     }
 }
 

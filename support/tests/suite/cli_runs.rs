@@ -1,0 +1,64 @@
+//! A run made in a notebook, with a preset's settings changed, is rebuilt exactly by the
+//! command line: `cnn eval` loads its checkpoint into the same net and the same data.
+
+use std::process::Command;
+use support::data::{LoadOpts, load};
+use support::fmp::Regions;
+use support::models::{FmpConfig, FmpNet};
+use support::train::{EvalOpts, FitConfig, evaluate, fit, read_record};
+use tch::{Device, nn};
+
+#[test]
+fn a_notebook_run_with_other_regions_evaluates_to_the_same_accuracy_through_cnn_eval() {
+    let runs = tempfile::tempdir().unwrap();
+    let opts = LoadOpts {
+        quick: true,
+        validation: 100,
+        ..LoadOpts::default()
+    };
+    let data = load("synthetic-mnist", &opts).unwrap();
+    let config = FmpConfig {
+        regions: Regions::RandomDisjoint,
+        regions_seed: Some(7), // fixed regions, so that every evaluation pass is the same
+        dropout_max: 0.0,
+        ..FmpConfig::tiny()
+    };
+    let vs = nn::VarStore::new(Device::Cpu);
+    let model = FmpNet::new(&vs.root(), config.clone()).unwrap();
+    let run = runs.path().join("notebook-run");
+    let run = run.to_str().unwrap();
+    let fit_config = FitConfig {
+        epochs: 1,
+        run: Some(run.into()),
+        progress: false,
+        ..FitConfig::default()
+    };
+    fit(&model, &vs, &data, &fit_config).unwrap();
+    let accuracy = evaluate(&model, &data, &EvalOpts::new(Device::Cpu))
+        .unwrap()
+        .accuracy;
+    let record = read_record(run).unwrap();
+    assert_eq!(
+        record.model,
+        Some(support::models::ModelSpec::Fmp(config)),
+        "the run records the net as built, not the preset"
+    );
+
+    let out = Command::new(env!("CARGO_BIN_EXE_cnn"))
+        .args(["eval", run, "--device", "cpu"])
+        .env("CNN_RUNS_DIR", runs.path())
+        .env_remove("CNN_QUICK")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let expected = format!("accuracy {accuracy:.4}");
+    assert!(
+        stdout.contains(&expected),
+        "expected {expected:?}:\n{stdout}"
+    );
+}
