@@ -25,16 +25,15 @@ pub mod prelude {
     pub use crate::data::{Augment, LoadOpts, load, mnist_like_from_env};
     pub use crate::device::choose_device;
     pub use crate::diary::{self, Entry};
-    pub use crate::fmp::{Fmp, Regions, fmp_size_table, fmp_sizes};
-    pub use crate::models::{Fcnn, FmpConfig, FmpNet, LeNet5, Model, debug_forward, summary};
-    pub use crate::plot::{
-        self, Figure, RegionPanel, bitmap_grid, confusion_matrix, errors_grid, fmp_regions,
-        matrix_figure, model_comparison, repeated_fmp, training_curves,
+    pub use crate::fmp::{Fmp, Regions, fmp_size_table, fmp_sizes, repeated_pooling};
+    pub use crate::models::{
+        Dropout, Fcnn, FcnnConfig, FmpConfig, FmpNet, LeNet5, Model, debug_forward, summary,
     };
+    pub use crate::plot::{self, Figure, RegionPanel};
     pub use crate::show::table;
     pub use crate::train::{
         EvalOpts, FitConfig, LrSchedule, Results, compare_devices, ensemble_curve,
-        estimate_epoch_time, evaluate, fit, resume,
+        estimate_epoch_time, evaluate, fit, resume, timing::human_seconds,
     };
     pub use crate::{quick_mode, seed};
     pub use anyhow::Result;

@@ -176,6 +176,24 @@ impl Fmp {
     }
 }
 
+/// `image` pooled to each side in `sides` in turn, with fresh regions every time, for
+/// each of Graham's variants ([`Regions::GRAHAM`]): the image and every step after it,
+/// by variant. The rows of `plot::repeated_fmp`, which shows how pseudorandom regions
+/// keep a shape and random ones distort it.
+pub fn repeated_pooling(image: &Tensor, sides: &[i64]) -> Result<Vec<(String, Vec<Tensor>)>> {
+    Regions::GRAHAM
+        .iter()
+        .map(|&regions| {
+            let mut steps = vec![image.shallow_clone()];
+            for &side in sides {
+                let next = Fmp::new(side, regions).try_forward(&steps[steps.len() - 1])?;
+                steps.push(next);
+            }
+            Ok((regions.to_string(), steps))
+        })
+        .collect()
+}
+
 impl ModuleT for Fmp {
     /// Pools with new regions in training and in evaluation alike (unless seeded or fixed).
     ///

@@ -13,7 +13,7 @@ mod regions;
 mod sizes;
 
 pub(crate) use layer::torch_seed;
-pub use layer::{Draw, Fmp};
+pub use layer::{Draw, Fmp, repeated_pooling};
 pub use regions::{
     Interval, Regions, check_sizes, disjoint_intervals, native_intervals, native_starts,
     overlapping_intervals, pseudorandom_boundaries, random_boundaries,

@@ -26,6 +26,58 @@ use tch::nn::{self, ModuleT};
 /// Graham's "very leaky" ReLU slope; the course notebooks use 0.2 (the default here).
 pub const GRAHAM_LEAKY_SLOPE: f64 = 1.0 / 3.0;
 
+/// The dropout rates of an FMP net: after each block's pooling, then after C2.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Dropout {
+    /// Rising linearly with depth: block n drops `max (n - 1) / L`, C2's output `max` (the
+    /// course's nets, and Graham's CIFAR-10 net, with 0.5). Follows a change of `layers`.
+    Linear(f64),
+    /// One rate per block, then C2's: `layers + 1` rates.
+    Rates(Vec<f64>),
+}
+
+impl Dropout {
+    /// No dropout (short runs: see notebook 502).
+    pub const NONE: Dropout = Dropout::Linear(0.0);
+
+    /// Graham's MNIST code drops 0, 0, 0, 0.1, 0.2, 0.3, 0.4, 0.5 of the inputs of its
+    /// eight layers (six blocks, C2, C1). Here dropout acts on a layer's output, so the
+    /// same rates are 0, 0, 0.1, 0.2, 0.3, 0.4 after the blocks and 0.5 after C2 (the first
+    /// layer's input, the image, is not dropped).
+    pub fn graham_mnist() -> Dropout {
+        Dropout::Rates(vec![0.0, 0.0, 0.1, 0.2, 0.3, 0.4, 0.5])
+    }
+
+    /// The `layers + 1` rates for a net of `layers` blocks.
+    pub fn rates(&self, layers: usize) -> Result<Vec<f64>> {
+        let rates = match self {
+            Dropout::Linear(max) => (0..=layers)
+                .map(|n| {
+                    if n == layers {
+                        *max
+                    } else {
+                        max * n as f64 / layers as f64
+                    }
+                })
+                .collect(),
+            Dropout::Rates(rates) => rates.clone(),
+        };
+        ensure!(
+            rates.len() == layers + 1,
+            "dropout has {} rates, but a net of {layers} blocks needs {}: one per block, then \
+             C2's (or use Dropout::Linear, which follows the number of blocks)",
+            rates.len(),
+            layers + 1
+        );
+        ensure!(
+            rates.iter().all(|p| (0.0..1.0).contains(p)),
+            "dropout rates must be in [0, 1), got {rates:?}; the course uses up to 0.5"
+        );
+        Ok(rates)
+    }
+}
+
 /// The configuration of an FMP net.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FmpConfig {
@@ -39,10 +91,10 @@ pub struct FmpConfig {
     pub alpha: f64,
     /// Which pooling regions the FMP layers use.
     pub regions: Regions,
-    /// Dropout rises linearly: block n drops `dropout_max (n-1) / L`, the head's C2 output
-    /// drops `dropout_max` (Graham's MNIST net: 0 .. 0.5; the course's CIFAR net: 0 .. 0.5).
-    pub dropout_max: f64,
-    /// BatchNorm after every convolution but the last (the course's fix for unstable runs).
+    /// Dropout after each block's pooling and after C2.
+    pub dropout: Dropout,
+    /// BatchNorm after every convolution but the last (the course's addition; not in the
+    /// paper).
     pub batch_norm: bool,
     /// Negative slope of the leaky ReLU: 0.2 in the course, [`GRAHAM_LEAKY_SLOPE`] in the paper.
     pub leaky_slope: f64,
@@ -54,14 +106,15 @@ pub struct FmpConfig {
 
 impl Default for FmpConfig {
     fn default() -> Self {
-        Self::mnist_paper()
+        Self::course_mnist()
     }
 }
 
 impl FmpConfig {
-    /// Graham's MNIST net: L = 6, F = 32, alpha = sqrt 2, input 36x36, about 0.5 M
-    /// parameters, with the course's BatchNorm and slope 0.2.
-    pub fn mnist_paper() -> Self {
+    /// Graham's MNIST net, as in his code: L = 6, F = 32, alpha = sqrt 2, input 36x36,
+    /// about 0.5 M parameters, pseudorandom overlapping regions, no BatchNorm, leaky ReLU
+    /// with slope 1/3, and his dropout rates ([`Dropout::graham_mnist`]).
+    pub fn graham_mnist() -> Self {
         FmpConfig {
             in_channels: 1,
             classes: 10,
@@ -69,30 +122,55 @@ impl FmpConfig {
             growth: 32,
             alpha: std::f64::consts::SQRT_2,
             regions: Regions::PseudorandomOverlapping,
-            dropout_max: 0.5,
-            batch_norm: true,
-            leaky_slope: 0.2,
+            dropout: Dropout::graham_mnist(),
+            batch_norm: false,
+            leaky_slope: GRAHAM_LEAKY_SLOPE,
             regions_seed: None,
         }
     }
 
+    /// The course's MNIST net: Graham's sizes with BatchNorm after every convolution but
+    /// the last, leaky ReLU slope 0.2, and dropout rising linearly to 0.5.
+    pub fn course_mnist() -> Self {
+        FmpConfig {
+            dropout: Dropout::Linear(0.5),
+            batch_norm: true,
+            leaky_slope: 0.2,
+            ..Self::graham_mnist()
+        }
+    }
+
+    /// Graham's CIFAR-10 net: L = 12, F = 160, alpha = 2^(1/3), input 94x94, about 74 M
+    /// parameters, no BatchNorm, slope 1/3, dropout rising linearly to 0.5. (His training
+    /// also used affine and colour augmentation.) For a GPU.
+    pub fn graham_cifar10() -> Self {
+        FmpConfig {
+            in_channels: 3,
+            layers: 12,
+            growth: 160,
+            alpha: 2f64.powf(1.0 / 3.0),
+            dropout: Dropout::Linear(0.5),
+            ..Self::graham_mnist()
+        }
+    }
+
     /// The course's CIFAR-10 net: L = 12, F = 64, alpha = 2^(1/3), input 94x94, about 12 M
-    /// parameters. Too slow to train on a CPU.
-    pub fn cifar10_course() -> Self {
+    /// parameters, with the course's BatchNorm and slope 0.2. Too slow to train on a CPU.
+    pub fn course_cifar10() -> Self {
         FmpConfig {
             in_channels: 3,
             layers: 12,
             growth: 64,
             alpha: 2f64.powf(1.0 / 3.0),
-            ..Self::mnist_paper()
+            ..Self::course_mnist()
         }
     }
 
-    /// The CIFAR-10 net with F = 160 as in the course text (about 74 M parameters).
-    pub fn cifar10_large() -> Self {
+    /// The course's CIFAR-10 net with F = 160 as in the course text (about 74 M parameters).
+    pub fn course_cifar10_large() -> Self {
         FmpConfig {
             growth: 160,
-            ..Self::cifar10_course()
+            ..Self::course_cifar10()
         }
     }
 
@@ -103,7 +181,7 @@ impl FmpConfig {
             layers: 5,
             growth: 8,
             alpha: 1.6,
-            ..Self::mnist_paper()
+            ..Self::course_mnist()
         }
     }
 
@@ -150,6 +228,8 @@ pub struct FmpNet {
     blocks: Vec<Block>,
     c2: nn::Conv2D,
     c2_norm: Option<nn::BatchNorm>,
+    /// Dropout after C2.
+    c2_dropout: f64,
     c1: nn::Conv2D,
 }
 
@@ -165,16 +245,12 @@ impl FmpNet {
             config.growth
         );
         ensure!(
-            (0.0..1.0).contains(&config.dropout_max),
-            "dropout_max = {} must be in [0, 1); the course uses 0.5",
-            config.dropout_max
-        );
-        ensure!(
             (0.0..=1.0).contains(&config.leaky_slope),
             "leaky_slope = {} must be in [0, 1]; the course uses 0.2, Graham 1/3",
             config.leaky_slope
         );
         let sizes = config.sizes()?;
+        let dropout = config.dropout.rates(config.layers)?;
         let norm = |p: nn::Path, c: i64| {
             config.batch_norm.then(|| {
                 let config = nn::BatchNormConfig {
@@ -202,7 +278,7 @@ impl FmpNet {
                 let block = Block {
                     conv: nn::conv2d(&p / "conv", channels, filters, 2, Default::default()),
                     norm: norm(p, filters),
-                    dropout: config.dropout_max * (n - 1) as f64 / layers as f64,
+                    dropout: dropout[i],
                     pool,
                 };
                 channels = filters;
@@ -214,6 +290,7 @@ impl FmpNet {
         let c2_norm = norm(vs / "c2", head);
         let c1 = nn::conv2d(vs / "c1", head, config.classes, 1, Default::default());
         Ok(FmpNet {
+            c2_dropout: dropout[config.layers],
             config,
             sizes,
             blocks,
@@ -289,7 +366,7 @@ impl ModuleT for FmpNet {
             x = block.pool(&block.convolve(&x, train), slope, train);
         }
         let x = conv_norm(&x, &self.c2, self.c2_norm.as_ref(), train);
-        let x = leaky_relu_dropout(&x, slope, self.config.dropout_max, train);
+        let x = leaky_relu_dropout(&x, slope, self.c2_dropout, train);
         x.apply(&self.c1).flatten(1, -1)
     }
 }
@@ -358,7 +435,7 @@ impl Model for FmpNet {
                 .iter()
                 .flat_map(|b| b.ws.iter().chain(b.bs.iter())),
         );
-        let p = self.config.dropout_max;
+        let p = self.c2_dropout;
         out.push(Layer::new(
             format!("C2 conv 2x2 {channels} -> {head}{bn} + leaky ReLU + dropout {p:.2}"),
             Expects::exactly(channels, 2),

@@ -15,7 +15,7 @@ mod spec;
 pub mod summary;
 
 pub use fcnn::{Fcnn, FcnnConfig};
-pub use fmp_net::{FmpConfig, FmpNet, GRAHAM_LEAKY_SLOPE};
+pub use fmp_net::{Dropout, FmpConfig, FmpNet, GRAHAM_LEAKY_SLOPE};
 pub use layers::{Expects, Layer};
 pub use lenet::{LeNet5, LeNet5Config, LeNetVariant};
 pub use spec::ModelSpec;
@@ -133,9 +133,9 @@ pub fn build(name: &str, vs: &nn::Path, in_channels: i64, classes: i64) -> Resul
 /// `fmp-cifar10-large`, `fmp-tiny`), with the preset's own channels; `None` for any other name.
 pub fn fmp_preset(name: &str) -> Option<FmpConfig> {
     match name {
-        "fmp-mnist" => Some(FmpConfig::mnist_paper()),
-        "fmp-cifar10" => Some(FmpConfig::cifar10_course()),
-        "fmp-cifar10-large" => Some(FmpConfig::cifar10_large()),
+        "fmp-mnist" => Some(FmpConfig::course_mnist()),
+        "fmp-cifar10" => Some(FmpConfig::course_cifar10()),
+        "fmp-cifar10-large" => Some(FmpConfig::course_cifar10_large()),
         "fmp-tiny" => Some(FmpConfig::tiny()),
         _ => None,
     }

@@ -120,26 +120,11 @@ impl LrSchedule {
 
     /// LeCun et al. (1998): 0.0005 for 2 passes, 0.0002 for 3, 0.0001 for 3, 0.00005 for
     /// 4, then 0.00001. (The paper's rates are for its diagonal Levenberg-Marquardt
-    /// method; with plain SGD scale them with [`LrSchedule::scaled`].)
+    /// method, not plain SGD.)
     pub fn lecun() -> Self {
         LrSchedule::Steps {
             steps: vec![(2, 0.0005), (3, 0.0002), (3, 0.0001), (4, 0.00005)],
             after: 0.00001,
-        }
-    }
-
-    /// The same schedule with every rate multiplied by `factor`.
-    pub fn scaled(&self, factor: f64) -> Self {
-        match self {
-            LrSchedule::Constant(lr) => LrSchedule::Constant(lr * factor),
-            LrSchedule::Exponential { initial, decay } => LrSchedule::Exponential {
-                initial: initial * factor,
-                decay: *decay,
-            },
-            LrSchedule::Steps { steps, after } => LrSchedule::Steps {
-                steps: steps.iter().map(|&(n, lr)| (n, lr * factor)).collect(),
-                after: after * factor,
-            },
         }
     }
 

@@ -4,7 +4,7 @@
 use std::process::Command;
 use support::data::{LoadOpts, load};
 use support::fmp::Regions;
-use support::models::{FmpConfig, FmpNet};
+use support::models::{Dropout, FmpConfig, FmpNet};
 use support::train::{EvalOpts, FitConfig, evaluate, fit, read_record};
 use tch::{Device, nn};
 
@@ -20,7 +20,7 @@ fn a_notebook_run_with_other_regions_evaluates_to_the_same_accuracy_through_cnn_
     let config = FmpConfig {
         regions: Regions::RandomDisjoint,
         regions_seed: Some(7), // fixed regions, so that every evaluation pass is the same
-        dropout_max: 0.0,
+        dropout: Dropout::NONE,
         ..FmpConfig::tiny()
     };
     let vs = nn::VarStore::new(Device::Cpu);

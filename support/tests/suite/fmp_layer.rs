@@ -6,7 +6,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use support::fmp::{Fmp, Interval, Regions};
 use tch::nn::ModuleT;
-use tch::{Kind, Tensor};
+use tch::{Device, Kind, Tensor};
 
 const N: i64 = 2;
 const C: i64 = 3;
@@ -224,4 +224,29 @@ fn random_regions_cannot_be_fixed_by_an_offset() {
     for variant in [Regions::RandomOverlapping, Regions::RandomDisjoint] {
         assert!(Fmp::new(25, variant).with_u(0.3, 0.7).is_err(), "{variant}");
     }
+}
+
+#[test]
+fn repeated_pooling_gives_a_row_of_shrinking_images_per_graham_variant() {
+    let image = Tensor::rand([3, 32, 32], (Kind::Float, Device::Cpu));
+    let rows = support::fmp::repeated_pooling(&image, &[25, 20, 16]).unwrap();
+    let names: Vec<&str> = rows.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "pseudorandom-overlapping",
+            "pseudorandom-disjoint",
+            "random-overlapping",
+            "random-disjoint"
+        ]
+    );
+    for (_, steps) in &rows {
+        let sides: Vec<i64> = steps.iter().map(|t| t.size()[2]).collect();
+        assert_eq!(sides, [32, 25, 20, 16]);
+    }
+    let err = support::fmp::repeated_pooling(&image, &[25, 10]).unwrap_err();
+    assert!(
+        err.to_string().contains("25"),
+        "25 -> 10 is more than halving: {err}"
+    );
 }

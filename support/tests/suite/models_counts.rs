@@ -1,7 +1,7 @@
 //! Parameter counts: the known figures of the chapter, and the FMP nets against a formula.
 
 use support::models::{
-    Fcnn, FcnnConfig, FmpConfig, FmpNet, LeNet5, LeNet5Config, Model, build, summary,
+    Dropout, Fcnn, FcnnConfig, FmpConfig, FmpNet, LeNet5, LeNet5Config, Model, build, summary,
 };
 use tch::nn;
 
@@ -103,19 +103,19 @@ fn lenet_modern_has_1_256_080_parameters() {
 
 #[test]
 fn fmp_mnist_count_matches_the_formula() {
-    let (got, expected) = fmp_count(FmpConfig::mnist_paper());
+    let (got, expected) = fmp_count(FmpConfig::course_mnist());
     assert_eq!(got, expected);
 }
 
 #[test]
 fn fmp_cifar10_count_matches_the_formula() {
-    let (got, expected) = fmp_count(FmpConfig::cifar10_course());
+    let (got, expected) = fmp_count(FmpConfig::course_cifar10());
     assert_eq!(got, expected);
 }
 
 #[test]
 fn fmp_cifar10_large_count_matches_the_formula() {
-    let (got, expected) = fmp_count(FmpConfig::cifar10_large());
+    let (got, expected) = fmp_count(FmpConfig::course_cifar10_large());
     assert_eq!(got, expected);
 }
 
@@ -126,13 +126,61 @@ fn fmp_tiny_count_matches_the_formula() {
 }
 
 #[test]
-fn fmp_without_batch_norm_count_matches_the_formula() {
-    let config = FmpConfig {
-        batch_norm: false,
-        ..FmpConfig::mnist_paper()
-    };
-    let (got, expected) = fmp_count(config);
+fn graham_mnist_without_batch_norm_count_matches_the_formula() {
+    let (got, expected) = fmp_count(FmpConfig::graham_mnist());
     assert_eq!(got, expected);
+}
+
+#[test]
+fn graham_cifar10_count_matches_the_formula() {
+    let (got, expected) = fmp_count(FmpConfig::graham_cifar10());
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn the_course_presets_depart_from_graham_only_in_batch_norm_slope_and_dropout() {
+    let (graham, course) = (FmpConfig::graham_mnist(), FmpConfig::course_mnist());
+    assert!(!graham.batch_norm && course.batch_norm);
+    assert_eq!((graham.leaky_slope, course.leaky_slope), (1.0 / 3.0, 0.2));
+    assert_eq!(
+        graham.dropout.rates(6).unwrap(),
+        [0.0, 0.0, 0.1, 0.2, 0.3, 0.4, 0.5],
+        "Graham's MNIST code, per block then C2"
+    );
+    let departed = FmpConfig {
+        batch_norm: true,
+        leaky_slope: 0.2,
+        dropout: course.dropout.clone(),
+        ..graham
+    };
+    assert_eq!(departed, course);
+    let cifar = FmpConfig::graham_cifar10();
+    assert_eq!(
+        (cifar.layers, cifar.growth, cifar.batch_norm),
+        (12, 160, false)
+    );
+    assert_eq!(
+        FmpConfig {
+            growth: 64,
+            batch_norm: true,
+            leaky_slope: 0.2,
+            ..cifar
+        },
+        FmpConfig::course_cifar10()
+    );
+}
+
+#[test]
+fn dropout_rates_follow_the_blocks_or_are_a_clear_error() {
+    let linear = Dropout::Linear(0.5).rates(4).unwrap();
+    assert_eq!(linear, [0.0, 0.125, 0.25, 0.375, 0.5]);
+    let err = Dropout::graham_mnist().rates(12).unwrap_err().to_string();
+    assert!(err.contains("7 rates") && err.contains("needs 13"), "{err}");
+    let err = Dropout::Rates(vec![0.0, 1.0])
+        .rates(1)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("[0, 1)"), "{err}");
 }
 
 #[test]

@@ -3,8 +3,8 @@
 use support::fmp::Fmp;
 use support::models::lenet::{C3_TABLE, DIGIT_BITMAPS, bitmap_targets};
 use support::models::{
-    FmpConfig, FmpNet, LeNet5, MODEL_NAMES, Model, build, debug_forward, default_in_channels,
-    summary,
+    Dropout, FmpConfig, FmpNet, LeNet5, MODEL_NAMES, Model, build, debug_forward,
+    default_in_channels, summary,
 };
 use tch::nn::{self, ModuleT};
 use tch::{Device, Kind, Tensor};
@@ -50,8 +50,8 @@ fn fmp_cifar10_maps_one_image_to_ten_logits() {
 #[test]
 fn fmp_input_sizes_come_from_fmp_sizes() {
     let vs = nn::VarStore::new(Device::Cpu);
-    let mnist = FmpNet::new(&vs.root(), FmpConfig::mnist_paper()).unwrap();
-    let cifar = FmpNet::new(&(vs.root() / "c"), FmpConfig::cifar10_course()).unwrap();
+    let mnist = FmpNet::new(&vs.root(), FmpConfig::course_mnist()).unwrap();
+    let cifar = FmpNet::new(&(vs.root() / "c"), FmpConfig::course_cifar10()).unwrap();
     assert_eq!(mnist.input_shape(), (1, 36));
     assert_eq!(cifar.input_shape(), (3, 94));
 }
@@ -104,7 +104,7 @@ fn fmp_net_rejects_an_alpha_above_two() {
 #[test]
 fn summary_lists_fmp_mnist_shapes_from_36_down_to_1() {
     let vs = nn::VarStore::new(Device::Cpu);
-    let net = FmpNet::new(&vs.root(), FmpConfig::mnist_paper()).unwrap();
+    let net = FmpNet::new(&vs.root(), FmpConfig::course_mnist()).unwrap();
     let table = summary(&net, &[1, 28, 28]).unwrap();
     let shapes = table.column("output_shape").unwrap().str().unwrap();
     let sides: Vec<String> = (0..table.height() - 1)
@@ -294,7 +294,7 @@ fn fmp_net_evaluation_equals_the_textbook_order_of_its_ops() {
     let vs = nn::VarStore::new(Device::Cpu);
     let config = FmpConfig {
         regions_seed: Some(11),
-        ..FmpConfig::mnist_paper()
+        ..FmpConfig::course_mnist()
     };
     let net = FmpNet::new(&vs.root(), config.clone()).unwrap();
     // Trained-looking BatchNorm statistics and affine parameters, not the initial 0 and 1.
@@ -331,8 +331,8 @@ fn fmp_net_training_step_equals_the_textbook_order_with_gradients() {
     let vs = nn::VarStore::new(Device::Cpu);
     let config = FmpConfig {
         regions_seed: Some(13),
-        dropout_max: 0.0,
-        ..FmpConfig::mnist_paper()
+        dropout: Dropout::NONE,
+        ..FmpConfig::course_mnist()
     };
     let net = FmpNet::new(&vs.root(), config.clone()).unwrap();
     let x = Tensor::randn([4, 1, 36, 36], (Kind::Float, Device::Cpu));
@@ -416,7 +416,7 @@ fn every_models_layer_list_computes_what_its_forward_pass_does() {
     let root = vs.root();
     let fmp = FmpConfig {
         regions_seed: Some(3),
-        ..FmpConfig::mnist_paper()
+        ..FmpConfig::course_mnist()
     };
     let models: Vec<(&str, Box<dyn Model>)> = vec![
         ("fmp", Box::new(FmpNet::new(&(&root / "fmp"), fmp).unwrap())),

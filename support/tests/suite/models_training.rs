@@ -1,6 +1,6 @@
 //! Every model can fit a tiny synthetic batch: its loss falls well below where it started.
 
-use support::models::{FmpConfig, FmpNet, Model, build};
+use support::models::{Dropout, FmpConfig, FmpNet, Model, build};
 use tch::nn::{self, OptimizerConfig};
 use tch::{Device, Kind, Tensor};
 
@@ -76,7 +76,7 @@ fn lenet_modern_overfits_a_tiny_batch() {
 #[test]
 fn fmp_tiny_overfits_a_tiny_batch() {
     let config = FmpConfig {
-        dropout_max: 0.0,
+        dropout: Dropout::NONE,
         ..FmpConfig::tiny()
     };
     let fitted = fit_built("fmp-tiny", 1, 28, 30, 1e-2, |vs| {

@@ -90,6 +90,7 @@ fn profile_step(vs: &nn::VarStore, config: &FmpConfig, batch: i64) -> Result<Tal
         next
     };
     let blocks = config.layers;
+    let dropout = config.dropout.rates(blocks)?;
     for n in 1..=blocks + 2 {
         let head = n > blocks;
         let prefix = match n {
@@ -146,11 +147,8 @@ fn profile_step(vs: &nn::VarStore, config: &FmpConfig, batch: i64) -> Result<Tal
                 )
             },
         );
-        let p = if head {
-            config.dropout_max
-        } else {
-            config.dropout_max * (n - 1) as f64 / blocks as f64
-        };
+        // Block n's rate, or C2's after the blocks.
+        let p = dropout[(n - 1).min(blocks)];
         if !head {
             let pool = Fmp::new(sizes.pooled[n - 1], config.regions);
             x = run(&mut tally, &x, "FMP".into(), vec![], &|t| {
