@@ -3,8 +3,8 @@
 //! A path the user names is the only place looked at: it is used or refused, never
 //! swapped for another copy found elsewhere. Without one, the order is
 //! `$CNN_DATA_DIR/<name>`, `<repo>/data/<name>`, and Debian's `/usr/share/datasets/<name>`
-//! (the `dataset-fashion-mnist` package installs there). A notebook runs with its working folder in `notebooks/`, so the repository
-//! root is found by walking up to the folder holding `support/Cargo.toml`.
+//! (the `dataset-fashion-mnist` package installs there). The repository is found as
+//! [`crate::repo`] says.
 
 use super::{Source, download};
 use anyhow::{Result, bail};

@@ -3,13 +3,13 @@
 
 use super::config::FitConfig;
 use crate::data::{BatchOpts, Dataset};
-use crate::models::{Model, layers};
+use crate::models::Model;
 use anyhow::{Context, Result, bail};
 use tch::Tensor;
 
 /// Checks that `model` can train on `data` as `config` says, before anything is written
 /// or any time is spent.
-pub fn check_fit(model: &dyn Model, data: &Dataset, config: &FitConfig) -> Result<()> {
+pub(crate) fn check_fit(model: &dyn Model, data: &Dataset, config: &FitConfig) -> Result<()> {
     if config.epochs == 0 {
         bail!("the number of epochs is 0, so nothing would be trained; train for 1 or more");
     }
@@ -61,15 +61,14 @@ pub(crate) fn check_output(model: &dyn Model, data: &Dataset, device: tch::Devic
     };
     // Layer by layer, each input checked first: a model built for other images is an
     // error naming the layer, not a libtorch panic.
-    let out = tch::no_grad(|| -> Result<Tensor> {
-        Ok(model.scores(&layers::try_run(&model.layers(), &x, false)?))
-    })
-    .with_context(|| {
-        format!(
-            "the model does not fit {}; check that it was built for this data set",
-            data.name
-        )
-    })?;
+    let out =
+        tch::no_grad(|| -> Result<Tensor> { Ok(model.scores(&model.try_forward_t(&x, false)?)) })
+            .with_context(|| {
+            format!(
+                "the model does not fit {}; check that it was built for this data set",
+                data.name
+            )
+        })?;
     let classes = data.num_classes() as i64;
     if out.size().last() != Some(&classes) {
         bail!(

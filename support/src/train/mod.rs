@@ -4,12 +4,14 @@
 //! ```ignore
 //! let history = fit(&model, &vs, &data, &FitConfig { epochs: 10, ..FitConfig::default() })?;
 //! let eval = evaluate(&model, &data, &EvalOpts::new(vs.device()))?;
-//! let curve = ensemble_curve(&model, &data, &EvalOpts::new(vs.device()), &[1, 2, 4, 8, 12])?;
+//! let ensemble = ensemble_curve(&model, &data, &EvalOpts::new(vs.device()), &[1, 2, 4, 8, 12])?;
 //! ```
-//! `config.rs` holds the configuration, `adam.rs` the fused Adam, `fit.rs` the loop, `checks.rs` what is checked before it starts, `history.rs` the per-epoch
-//! record, `checkpoint.rs` the run folders, `evaluate.rs` evaluation and repeated passes,
-//! `timing.rs` epoch-time estimates, `progress.rs` the progress line, `results.rs` a model's numbers passed between notebooks, `interrupt.rs`
-//! Ctrl-C handling and `tensorboard.rs` the event files.
+//! `config.rs` holds the configuration, `adam.rs` the fused Adam, `fit.rs` the loop,
+//! `checks.rs` what is checked before it starts, `history.rs` the per-epoch record,
+//! `checkpoint.rs` the run folders, `evaluate.rs` evaluation and repeated passes,
+//! `timing.rs` epoch-time estimates, `progress.rs` the progress line, `results.rs` a
+//! model's numbers passed between notebooks, `interrupt.rs` Ctrl-C handling and
+//! `tensorboard.rs` the event files.
 
 pub mod adam;
 pub mod checkpoint;
@@ -25,7 +27,6 @@ pub mod tensorboard;
 pub mod timing;
 
 pub use checkpoint::{load_checkpoint, read_history, read_record, run_dir, runs_root};
-pub use checks::check_fit;
 pub use config::{FitConfig, LrSchedule, Optimizer, Stepper};
 pub use evaluate::{
     Ensemble, EvalOpts, Evaluation, Split, ensemble_curve, evaluate, predict_repeated,
