@@ -62,3 +62,25 @@ fn a_notebook_run_with_other_regions_evaluates_to_the_same_accuracy_through_cnn_
         "expected {expected:?}:\n{stdout}"
     );
 }
+
+#[test]
+fn a_run_whose_record_cannot_be_rebuilt_is_a_clear_error_from_cnn_eval() {
+    use crate::train_util::{Tiny, config, dataset};
+    let runs = tempfile::tempdir().unwrap();
+    let data = dataset(60, None, 20); // made in memory, with a model of its own
+    let vs = nn::VarStore::new(Device::Cpu);
+    let model = Tiny::standard(&vs.root());
+    fit(&model, &vs, &data, &config(runs.path(), 1)).unwrap();
+    let run = runs.path().join("run");
+    let out = Command::new(env!("CARGO_BIN_EXE_cnn"))
+        .args(["eval", run.to_str().unwrap(), "--device", "cpu"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("does not say how to load its data")
+            && stderr.contains("where it was made"),
+        "{stderr}"
+    );
+}

@@ -58,14 +58,16 @@ pub fn rebuild(
 ) -> Result<(Dataset, nn::VarStore, Box<dyn Model>)> {
     let Some(load) = &record.data else {
         bail!(
-            "the run's data set was made in memory, not by `load`, so it cannot be loaded \
-             again here; evaluate the run where it was made"
+            "the run's config.json does not say how to load its data (a data set made in \
+             memory, or a run older than these records), so it cannot be loaded again here; \
+             evaluate the run where it was made"
         );
     };
     let Some(spec) = &record.model else {
         bail!(
-            "the run trained a model of its own (not one of the library's), which the \
-             command line cannot build; evaluate it in the notebook that defines it"
+            "the run's config.json does not describe its net (a model of your own, or a run \
+             older than these records), so the command line cannot build it; evaluate it in \
+             the notebook that made it"
         );
     };
     let data = load.load()?;
