@@ -2,7 +2,8 @@
 //!
 //! One module per concept, named after the chapter: `data` (MNIST, Fashion-MNIST,
 //! CIFAR-10 and batches), `fmp` (Graham's fractional max-pooling), `models` (FMP nets,
-//! LeNet-5, the fully connected baseline), `train`, `device`, `plot`, `show`, `diary`.
+//! LeNet-5, the fully connected baseline), `train`, `recipes` (the papers' and the
+//! notebooks' training settings by name), `reproduce` (a recipe over seeds against its paper), `device`, `plot`, `show`, `diary`.
 //! A notebook starts with `use support::prelude::*;`.
 
 pub mod atomic;
@@ -13,7 +14,9 @@ pub mod fmp;
 pub mod layout;
 pub mod models;
 pub mod plot;
+pub mod recipes;
 pub mod repo;
+pub mod reproduce;
 pub mod show;
 pub mod train;
 
@@ -37,6 +40,7 @@ pub mod prelude {
     };
     pub use crate::{quick_mode, seed};
     pub use anyhow::Result;
+    pub use polars::prelude::DataFrame;
     pub use tch::nn;
     pub use tch::{Device, Kind, Tensor};
 }

@@ -36,6 +36,33 @@ pub struct Augment {
     pub saturation: f64,
 }
 
+impl std::fmt::Display for Augment {
+    /// The distortions switched on, such as `rotation 10 deg, flips`, or `no distortions`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let a = self;
+        let parts: Vec<String> = [
+            (a.rotation_degrees, "rotation", "deg"),
+            (a.scale * 100.0, "zoom", "%"),
+            (a.shear_degrees, "shear", "deg"),
+            (a.translate * 100.0, "shift", "%"),
+            (a.crop_padding as f64, "crops padded by", "px"),
+            (a.brightness * 100.0, "brightness", "%"),
+            (a.contrast * 100.0, "contrast", "%"),
+            (a.saturation * 100.0, "saturation", "%"),
+        ]
+        .into_iter()
+        .filter(|(v, _, _)| *v != 0.0)
+        .map(|(v, name, unit)| format!("{name} {v} {unit}"))
+        .chain(a.horizontal_flip.then(|| "flips".to_string()))
+        .collect();
+        if parts.is_empty() {
+            write!(f, "no distortions")
+        } else {
+            write!(f, "{}", parts.join(", "))
+        }
+    }
+}
+
 impl Augment {
     /// No distortion.
     pub fn none() -> Self {

@@ -16,9 +16,12 @@ pub struct BatchOpts {
     pub batch_size: usize,
     /// Shuffle the order with this seed; `None` keeps the stored order (for evaluation).
     pub shuffle_seed: Option<u64>,
-    /// Zero-pad each image (after normalisation) to this side length, centred:
+    /// Pad each image (after normalisation) to this side length, centred:
     /// 28 -> 32 for LeNet-5, 28 -> 36 for the MNIST FMP net.
     pub pad_to: Option<i64>,
+    /// Pad with the value a black pixel normalises to (the digits' background) instead
+    /// of with zeros (the normalised mean).
+    pub pad_with_black: bool,
     /// Per-channel mean and standard deviation of the [0, 1] pixels.
     pub mean: Vec<f64>,
     pub std: Vec<f64>,
@@ -35,6 +38,7 @@ impl BatchOpts {
             batch_size,
             shuffle_seed: None,
             pad_to: None,
+            pad_with_black: false,
             mean: data.mean.clone(),
             std: data.std.clone(),
             device,
@@ -113,9 +117,32 @@ impl Iterator for Batches<'_> {
         }
         x = (x - &self.mean) / &self.std;
         if let Some(side) = self.opts.pad_to {
-            x = pad_to(&x, side);
+            x = if self.opts.pad_with_black {
+                let black = -&self.mean / &self.std;
+                pad_to(&(x - &black), side) + black
+            } else {
+                pad_to(&x, side)
+            };
         }
         Some((x, labels))
+    }
+}
+
+/// Where a model wants its `[0, 1]` pixels to land: a black pixel (the digits'
+/// background) at `background`, a white one (full ink) at `ink`. LeNet-5 (1998) uses -0.1
+/// and 1.175; the other models use the data set's mean and standard deviation instead.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PixelRange {
+    pub background: f64,
+    pub ink: f64,
+}
+
+impl PixelRange {
+    /// The `(mean, std)` whose normalisation `(p - mean) / std` maps 0 to `background`
+    /// and 1 to `ink`.
+    pub fn mean_std(&self) -> (f64, f64) {
+        let std = 1.0 / (self.ink - self.background);
+        (-self.background * std, std)
     }
 }
 

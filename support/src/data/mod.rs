@@ -19,7 +19,7 @@ pub mod split;
 pub mod synthetic;
 
 pub use augment::Augment;
-pub use batches::{BatchOpts, Batches};
+pub use batches::{BatchOpts, Batches, PixelRange};
 pub use source::Source;
 
 use anyhow::{Context, Result};

@@ -5,7 +5,8 @@
 //! autograd (in Rust on a CPU, with tensor ops elsewhere), then gathers the values at the
 //! argmax with autograd, like libtorch's own max-pooling keeps its indices: the gradient
 //! reaches only the max positions, through a single scatter-add. One `u` (or shuffle) per
-//! axis per call is shared by all images and channels, as in Graham's code.
+//! axis per call is shared by all images and channels, as in Graham's code, unless the
+//! layer draws per image ([`Fmp::per_image`]).
 
 use super::regions::{Interval, Regions, check_sizes, max_width};
 use super::{channels_last, cpu};
@@ -33,6 +34,8 @@ pub struct Fmp {
     out: i64,
     regions: Regions,
     draw: Draw,
+    /// Fresh regions for each image of a batch rather than one draw for the batch.
+    per_image: bool,
 }
 
 impl Fmp {
@@ -42,6 +45,18 @@ impl Fmp {
             out,
             regions,
             draw: Draw::Fresh,
+            per_image: false,
+        }
+    }
+
+    /// The same layer drawing fresh regions for every image of a batch, as PyTorch's
+    /// `FractionalMaxPool2d` does (it also draws per channel). Graham's code draws once per
+    /// batch, which is faster but makes the images of a batch share their distortion.
+    /// Seeded or fixed regions are the same for every image anyway.
+    pub fn per_image(self) -> Fmp {
+        Fmp {
+            per_image: true,
+            ..self
         }
     }
 
@@ -118,6 +133,15 @@ impl Fmp {
         }
         if self.regions == Regions::Native {
             return self.native(x);
+        }
+        if self.per_image && self.draw == Draw::Fresh && size.len() == 4 && size[0] > 1 {
+            let pooled = (0..size[0])
+                .map(|i| {
+                    let (rows, cols) = self.intervals(h, w)?;
+                    Ok(pool_regions(&x.narrow(0, i, 1), &rows, &cols))
+                })
+                .collect::<Result<Vec<Tensor>>>()?;
+            return Ok(Tensor::cat(&pooled, 0));
         }
         let (rows, cols) = self.intervals(h, w)?;
         Ok(pool_regions(x, &rows, &cols))

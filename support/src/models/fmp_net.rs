@@ -102,6 +102,10 @@ pub struct FmpConfig {
     /// repeated test passes then form an ensemble). `Some(seed)`: block n always uses the
     /// regions drawn from `seed + n`, so the net is deterministic.
     pub regions_seed: Option<u64>,
+    /// Fresh regions for each image of a batch (as PyTorch's op draws them) instead of one
+    /// draw per batch (Graham's code). A run recorded before this option drew per batch.
+    #[serde(default)]
+    pub per_image_regions: bool,
 }
 
 impl Default for FmpConfig {
@@ -126,6 +130,7 @@ impl FmpConfig {
             batch_norm: false,
             leaky_slope: GRAHAM_LEAKY_SLOPE,
             regions_seed: None,
+            per_image_regions: false,
         }
     }
 
@@ -273,6 +278,7 @@ impl FmpNet {
                 let pool = Fmp::new(pooled, config.regions);
                 let pool = match config.regions_seed {
                     Some(seed) => pool.with_seed(seed.wrapping_add(n as u64)),
+                    None if config.per_image_regions => pool.per_image(),
                     None => pool,
                 };
                 let block = Block {

@@ -21,9 +21,10 @@ pub use lenet::{LeNet5, LeNet5Config, LeNetVariant};
 pub use spec::ModelSpec;
 pub use summary::{debug_forward, summary};
 
+use crate::data::{BatchOpts, Dataset, PixelRange};
 use anyhow::{Result, bail};
-use tch::Tensor;
 use tch::nn::{self, ModuleT};
+use tch::{Device, Tensor};
 
 /// The number of trainable values in `vs` (LeNet-5's fixed RBF bitmaps are not trainable,
 /// so they do not count).
@@ -78,6 +79,30 @@ pub trait Model: ModuleT {
     /// where the input comes from the user (training and evaluation loops).
     fn try_forward_t(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
         layers::try_run(&self.layers(), xs, train)
+    }
+
+    /// Where the model wants black and white pixels to land, if it fixes that itself (the
+    /// 1998 LeNet-5 does); `None` normalises with the data set's mean and standard
+    /// deviation, as the course's `Normalize` does.
+    fn pixel_range(&self) -> Option<PixelRange> {
+        None
+    }
+
+    /// Batches of `data` as this model takes them: normalised its way and padded to its
+    /// side (with the background when it fixes its pixel range). Training, evaluation and
+    /// the benchmarks all make their batches from this.
+    fn batch_opts(&self, data: &Dataset, batch_size: usize, device: Device) -> BatchOpts {
+        let mut opts = BatchOpts {
+            pad_to: Some(self.input_shape().1),
+            ..BatchOpts::new(data, batch_size, device)
+        };
+        if let Some(range) = self.pixel_range() {
+            let (mean, std) = range.mean_std();
+            opts.mean = vec![mean; data.mean.len()];
+            opts.std = vec![std; data.std.len()];
+            opts.pad_with_black = true;
+        }
+        opts
     }
 
     /// The model's full configuration, which `fit` records with the run so that the net

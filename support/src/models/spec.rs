@@ -26,6 +26,27 @@ impl ModelSpec {
         })
     }
 
+    /// The same net for images of `in_channels` channels and `classes` classes.
+    pub fn with_io(&self, in_channels: i64, classes: i64) -> ModelSpec {
+        match self.clone() {
+            ModelSpec::Fmp(c) => ModelSpec::Fmp(FmpConfig {
+                in_channels,
+                classes,
+                ..c
+            }),
+            ModelSpec::Lenet5(c) => ModelSpec::Lenet5(LeNet5Config {
+                in_channels,
+                classes,
+                ..c
+            }),
+            ModelSpec::Fcnn(c) => ModelSpec::Fcnn(FcnnConfig {
+                in_channels,
+                classes,
+                ..c
+            }),
+        }
+    }
+
     /// True for an FMP net, which runs on the CPU on Apple MPS (see `Choice::for_fmp`).
     pub fn is_fmp(&self) -> bool {
         matches!(self, ModelSpec::Fmp(_))

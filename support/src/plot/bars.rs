@@ -97,6 +97,40 @@ pub fn model_comparison(df: &DataFrame) -> Result<Figure> {
     Ok(Figure::new(760, height, bars))
 }
 
+/// A reproduction against its paper (see `crate::reproduce`): for each evaluation (one
+/// pass, 12 passes) a panel with the mean test error over the seeds, the best and worst
+/// seed, and the published error.
+///
+/// Columns `evaluation` (text) and `mean_error_pct`, `min_pct`, `max_pct`,
+/// `published_pct` (percent; a missing paper number leaves its bar out).
+pub fn reproduction(df: &DataFrame) -> Result<Figure> {
+    const FIGURE: &str = "reproduction";
+    require_rows(df, FIGURE)?;
+    let evaluations = strings(df, "evaluation", FIGURE)?;
+    let columns = ["mean_error_pct", "min_pct", "max_pct", "published_pct"];
+    let values = columns
+        .iter()
+        .map(|c| floats_or_nan(df, c, FIGURE))
+        .collect::<Result<Vec<_>>>()?;
+    let panels = evaluations
+        .iter()
+        .enumerate()
+        .map(|(i, evaluation)| BarPanel {
+            title: format!("Test error, {evaluation}"),
+            values: values.iter().map(|column| column[i]).collect(),
+            format: percent,
+            tick: |v| format!("{v:.1}%"),
+        })
+        .collect();
+    let labels = ["mean over seeds", "best seed", "worst seed", "paper"];
+    let bars = Bars {
+        models: labels.iter().map(|s| s.to_string()).collect(),
+        panels,
+    };
+    let height = bars.panel_height() * bars.panels.len() as u32;
+    Ok(Figure::new(760, height, bars))
+}
+
 impl Paint for Bars {
     fn paint<DB: DrawingBackend>(&self, area: &Area<DB>) -> Result<()>
     where

@@ -2,7 +2,7 @@
 //! is a sentence that says what to change, not a libtorch backtrace minutes later.
 
 use super::config::FitConfig;
-use crate::data::{BatchOpts, Dataset};
+use crate::data::Dataset;
 use crate::models::Model;
 use anyhow::{Context, Result, bail};
 use tch::Tensor;
@@ -52,10 +52,7 @@ pub(crate) fn check_inputs(model: &dyn Model, data: &Dataset, batch_size: usize)
 /// Runs one test forward pass on a couple of images to check the output width against
 /// the number of classes, so that a wrong model is a sentence, not a libtorch backtrace.
 pub(crate) fn check_output(model: &dyn Model, data: &Dataset, device: tch::Device) -> Result<()> {
-    let opts = BatchOpts {
-        pad_to: Some(model.input_shape().1),
-        ..BatchOpts::new(data, 2, device)
-    };
+    let opts = model.batch_opts(data, 2, device);
     let Some((x, _)) = data.train.batches(&opts).next() else {
         bail!("{} has no training images", data.name);
     };

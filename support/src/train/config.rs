@@ -128,6 +128,36 @@ impl LrSchedule {
         }
     }
 
+    /// [`LrSchedule::lecun`] times 2, for Adam: 0.001 for the first 2 epochs, the
+    /// course's constant rate, then down the paper's steps to 0.00002.
+    pub fn lecun_adam() -> Self {
+        LrSchedule::Steps {
+            steps: vec![(2, 0.001), (3, 0.0004), (3, 0.0002), (4, 0.0001)],
+            after: 0.00002,
+        }
+    }
+
+    /// The same schedule run `from` epochs' course in `to` epochs: the decay `from / to`
+    /// times faster, each step `to / from` as long (at least one epoch). For a quick
+    /// look at a long recipe on a fast machine; label its results as compressed.
+    pub fn compressed(&self, from: usize, to: usize) -> LrSchedule {
+        let factor = from as f64 / to.max(1) as f64;
+        match self {
+            LrSchedule::Constant(lr) => LrSchedule::Constant(*lr),
+            LrSchedule::Exponential { initial, decay } => LrSchedule::Exponential {
+                initial: *initial,
+                decay: decay * factor,
+            },
+            LrSchedule::Steps { steps, after } => LrSchedule::Steps {
+                steps: steps
+                    .iter()
+                    .map(|&(n, lr)| (((n as f64 / factor).round() as usize).max(1), lr))
+                    .collect(),
+                after: *after,
+            },
+        }
+    }
+
     /// The rate for the one-based `epoch` (as in the history's `epoch` column).
     pub fn lr(&self, epoch: usize) -> f64 {
         let e = epoch.saturating_sub(1);
@@ -143,6 +173,45 @@ impl LrSchedule {
                     start += n;
                 }
                 *after
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Optimizer {
+    /// `Adam`, `AdamW`, `SGD` or `SGD with momentum 0.9`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Optimizer::Adam => write!(f, "Adam"),
+            Optimizer::AdamW => write!(f, "AdamW"),
+            Optimizer::Sgd { momentum, nesterov } => {
+                write!(f, "SGD")?;
+                if momentum != 0.0 {
+                    write!(f, " with momentum {momentum}")?;
+                }
+                if nesterov {
+                    write!(f, " (Nesterov)")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for LrSchedule {
+    /// `lr 0.001`, `lr 0.003 exp(-0.01 epoch)` or `lr 0.025 for 2 epochs, ..., then 0.0005`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LrSchedule::Constant(lr) => write!(f, "lr {lr}"),
+            LrSchedule::Exponential { initial, decay } => {
+                write!(f, "lr {initial} exp(-{decay} epoch)")
+            }
+            LrSchedule::Steps { steps, after } => {
+                write!(f, "lr")?;
+                for (n, lr) in steps {
+                    write!(f, " {lr} for {n} epochs,")?;
+                }
+                write!(f, " then {after}")
             }
         }
     }

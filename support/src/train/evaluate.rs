@@ -104,10 +104,7 @@ fn batch_opts(model: &dyn Model, data: &Dataset, opts: &EvalOpts) -> Result<Batc
         bail!("the evaluation batch size is 0; use a positive one such as 256");
     }
     super::checks::check_inputs(model, data, 1)?;
-    Ok(BatchOpts {
-        pad_to: Some(model.input_shape().1),
-        ..BatchOpts::new(data, opts.batch_size, opts.device)
-    })
+    Ok(model.batch_opts(data, opts.batch_size, opts.device))
 }
 
 /// Mean loss and accuracy of one pass over `examples` (used for validation in `fit`).

@@ -177,7 +177,6 @@ fn train_epochs(
         .context("cannot build the optimizer")?;
     let mut events = EventWriter::new(&dir);
     let guard = InterruptGuard::install();
-    let side = model.input_shape().1;
     let classes_floor = (data.num_classes().max(2) as f64).ln();
     let mut start_loss: Option<f64> = None;
     let validation = data.validation.as_ref().filter(|_| config.validate);
@@ -186,12 +185,10 @@ fn train_epochs(
         opt.set_lr(lr);
         let e = epoch as u64;
         let opts = BatchOpts {
-            batch_size: config.batch_size,
             shuffle_seed: Some(config.seed.wrapping_add(e)),
-            pad_to: Some(side),
             augment: config.augment.clone(),
             augment_seed: config.seed ^ e.wrapping_mul(0x9E37_79B9_7F4A_7C15),
-            ..BatchOpts::new(data, config.batch_size, device)
+            ..model.batch_opts(data, config.batch_size, device)
         };
         let batches = data.train.batches(&opts);
         let mut progress =

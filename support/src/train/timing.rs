@@ -98,8 +98,7 @@ pub fn estimate_epoch_time(
         .context("cannot build the optimizer")?;
     let opts = BatchOpts {
         shuffle_seed: Some(0),
-        pad_to: Some(model.input_shape().1),
-        ..BatchOpts::new(data, batch_size, device)
+        ..model.batch_opts(data, batch_size, device)
     };
     // Cycle the training set: a tiny data set still gives WARMUP + TIMED batches.
     let mut batches = std::iter::repeat_with(|| data.train.batches(&opts)).flatten();

@@ -1,22 +1,9 @@
 //! Hostile inputs to the `cnn` command line: each one is refused with a message that says
 //! what was wrong, and nothing is written or silently replaced.
 
+use crate::cli_util::{cnn, stderr};
 use std::path::Path;
-use std::process::{Command, Output};
 use support::data::synthetic::{self, Spelling};
-
-fn cnn(args: &[&str], runs: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cnn"))
-        .args(args)
-        .env("CNN_RUNS_DIR", runs)
-        .env_remove("CNN_QUICK")
-        .output()
-        .expect("cannot start the cnn binary")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 /// A Fashion-MNIST folder whose test images are a directory, not a file.
 fn damaged_fashion_mnist(dir: &Path) {

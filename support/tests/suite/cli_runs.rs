@@ -1,6 +1,7 @@
 //! A run made in a notebook, with a preset's settings changed, is rebuilt exactly by the
 //! command line: `cnn eval` loads its checkpoint into the same net and the same data.
 
+use crate::cli_util::cnn;
 use std::process::Command;
 use support::data::{LoadOpts, load};
 use support::fmp::Regions;
@@ -44,12 +45,7 @@ fn a_notebook_run_with_other_regions_evaluates_to_the_same_accuracy_through_cnn_
         "the run records the net as built, not the preset"
     );
 
-    let out = Command::new(env!("CARGO_BIN_EXE_cnn"))
-        .args(["eval", run, "--device", "cpu"])
-        .env("CNN_RUNS_DIR", runs.path())
-        .env_remove("CNN_QUICK")
-        .output()
-        .unwrap();
+    let out = cnn(&["eval", run, "--device", "cpu"], runs.path());
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

@@ -250,3 +250,37 @@ fn repeated_pooling_gives_a_row_of_shrinking_images_per_graham_variant() {
         "25 -> 10 is more than halving: {err}"
     );
 }
+
+#[test]
+fn per_image_draws_give_the_images_of_a_batch_their_own_regions() {
+    tch::manual_seed(5);
+    let image = Tensor::randn([1, 3, 25, 25], (Kind::Float, Device::Cpu));
+    let batch = image.repeat([8, 1, 1, 1]).set_requires_grad(true);
+    for regions in Regions::GRAHAM {
+        let shared = Fmp::new(18, regions).try_forward(&batch).unwrap();
+        let own = Fmp::new(18, regions)
+            .per_image()
+            .try_forward(&batch)
+            .unwrap();
+        assert_eq!(own.size(), [8, 3, 18, 18]);
+        let same = |y: &Tensor| (1..8).all(|i| y.get(i).equal(&y.get(0)));
+        assert!(
+            same(&shared),
+            "{regions}: one draw per batch pools equal images alike"
+        );
+        assert!(
+            !same(&own),
+            "{regions}: per-image draws pooled all eight copies alike"
+        );
+        // Each image's output is a pooling of it alone: the gradient reaches every copy.
+        own.sum(Kind::Float).backward();
+        let grad = batch.grad();
+        for i in 0..8 {
+            assert!(
+                grad.get(i).sum(Kind::Float).double_value(&[]) > 0.0,
+                "{regions} image {i}"
+            );
+        }
+        let _ = grad.shallow_clone().zero_();
+    }
+}

@@ -3,7 +3,9 @@
 //! and hundreds of megabytes. Run one topic with `cargo test --test suite fmp_`.
 
 mod cli_bad_inputs;
+mod cli_recipes;
 mod cli_runs;
+mod cli_util;
 mod data_augment;
 mod data_bad_inputs;
 mod data_download;
@@ -16,9 +18,11 @@ mod fmp_sizes;
 mod models_counts;
 mod models_forward;
 mod models_leaky_dropout;
+mod models_lenet_paper;
 mod models_training;
 mod perf_fmp_pool;
 mod plot_figures;
+mod recipes;
 mod show_table;
 mod torch_generator;
 mod train_adam;

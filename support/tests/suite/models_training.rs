@@ -61,9 +61,11 @@ fn fcnn_overfits_a_tiny_batch() {
     assert_fits("fcnn", fit("fcnn", 3, 32, 10, 1e-3));
 }
 
+/// LeCun's small initial weights (`U(±2.4/F)`) start in the squashing's linear range,
+/// where the loss falls slowly at first: 60 steps, where 25 sufficed with tch's wider default.
 #[test]
 fn lenet_classic_overfits_a_tiny_batch() {
-    assert_fits("lenet5-classic", fit("lenet5-classic", 1, 28, 25, 1e-2));
+    assert_fits("lenet5-classic", fit("lenet5-classic", 1, 28, 60, 1e-2));
 }
 
 #[test]

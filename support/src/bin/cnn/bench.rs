@@ -130,8 +130,7 @@ fn ours(model: &str, batch: usize, data: &Dataset, budget: Budget) -> Result<Mea
     let mut opt = Optimizer::Adam.build_for(&vs, 1e-3)?;
     let opts = BatchOpts {
         shuffle_seed: Some(0),
-        pad_to: Some(net.input_shape().1),
-        ..BatchOpts::new(data, batch, Device::Cpu)
+        ..net.batch_opts(data, batch, Device::Cpu)
     };
     let (mut images, mut start) = (0usize, None);
     for (i, (x, y)) in data.train.batches(&opts).enumerate() {

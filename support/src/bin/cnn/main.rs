@@ -9,6 +9,8 @@ mod env;
 mod eval;
 mod fmp;
 mod profile;
+mod recipes;
+mod reproduce;
 mod summary;
 mod train;
 
@@ -48,6 +50,21 @@ enum Command {
         #[arg(long)]
         device: Option<String>,
     },
+    /// List the named recipes (`cnn train --recipe NAME`): settings, source, published
+    /// error and deviations.
+    Recipes {
+        /// Also time one epoch of each on this machine (a few batches, extrapolated).
+        #[arg(long)]
+        measure: bool,
+        /// The data to time on (default: each recipe's own: mnist or cifar10).
+        #[arg(long)]
+        dataset: Option<String>,
+        #[arg(long)]
+        data_path: Option<std::path::PathBuf>,
+    },
+    /// Train a recipe once per seed, test each run once, and write one table of mean and
+    /// spread next to the paper's number (runs/reproduce-<recipe>-<data>.md).
+    Reproduce(reproduce::ReproduceArgs),
     /// Continue a run from its last checkpoint.
     Resume {
         run: String,
@@ -127,6 +144,12 @@ fn main() {
             epochs,
             device,
         } => train::resume(&run, epochs, device.as_deref()),
+        Command::Recipes {
+            measure,
+            dataset,
+            data_path,
+        } => recipes::run(measure, dataset.as_deref(), data_path),
+        Command::Reproduce(args) => reproduce::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Data { command } => data::run(command),
         Command::Summary {

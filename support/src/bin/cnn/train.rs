@@ -8,46 +8,145 @@ use clap::Args;
 use std::path::PathBuf;
 use support::data::{self, Augment, Dataset, LoadOpts};
 use support::device;
-use support::models::{self, Model};
+use support::models::{self, Model, ModelSpec};
+use support::recipes::{self, Recipe};
 use support::train::checkpoint::RunRecord;
 use support::train::{self, FitConfig, History, LrSchedule, Outcome};
 use tch::nn;
 
-/// `cnn train`'s options.
+/// `cnn train`'s options. A recipe (`--recipe`) sets the net and the training; the flags
+/// that remain then override it where they do not contradict it.
 #[derive(Args)]
 pub struct TrainArgs {
     /// The model: fcnn, lenet5-classic, lenet5-modern, fmp-mnist, fmp-cifar10, ...
-    pub model: String,
-    /// mnist, fashion-mnist, cifar10, or synthetic-mnist / synthetic-cifar10.
+    /// (or --recipe instead).
+    pub model: Option<String>,
+    /// A named recipe (`cnn recipes` lists them): the net, optimizer, schedule and
+    /// distortions of a paper or a notebook.
     #[arg(long)]
-    pub dataset: String,
-    #[arg(long, default_value_t = 10)]
-    pub epochs: usize,
+    pub recipe: Option<String>,
+    /// mnist, fashion-mnist, cifar10, or synthetic-mnist / synthetic-cifar10 (default with
+    /// a recipe: the recipe's).
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// Default 10, or the recipe's (1 in quick mode).
+    #[arg(long)]
+    pub epochs: Option<usize>,
     /// A small subset of the data, to check that everything runs.
     #[arg(long)]
     pub quick: bool,
     /// cpu, cuda or mps (default: the best this machine has).
     #[arg(long)]
     pub device: Option<String>,
-    /// The run folder's name under runs/ (default: <dataset>-<time>).
+    /// The run folder's name under runs/ (default: <model>-<dataset>-<time>).
     #[arg(long)]
     pub run_name: Option<String>,
-    #[arg(long, default_value_t = 64)]
-    pub batch_size: usize,
-    /// Adam's (constant) learning rate.
-    #[arg(long, default_value_t = 1e-3)]
-    pub lr: f64,
+    /// Default 64, or the recipe's.
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Adam's constant learning rate (default 1e-3); with a recipe, only one that trains
+    /// at a constant rate.
+    #[arg(long)]
+    pub lr: Option<f64>,
     /// A folder holding the data set's files.
     #[arg(long)]
     pub data_path: Option<PathBuf>,
     /// Training images moved into a validation split.
     #[arg(long, default_value_t = 0)]
     pub validation: usize,
-    /// The course's augmentation for the data set (rotation for MNIST-like images).
+    /// The course's augmentation for the data set (rotation for MNIST-like images); not
+    /// with a recipe, which has its own.
     #[arg(long)]
     pub augment: bool,
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    /// Default 0, or the recipe's.
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+/// What to train, settled from the flags before any data is loaded, so that a
+/// contradiction costs nothing.
+struct Plan {
+    /// The model's name, or the recipe's.
+    label: String,
+    recipe: Option<Recipe>,
+    dataset: String,
+    config: FitConfig,
+}
+
+impl Plan {
+    fn new(args: &TrainArgs, quick: bool) -> Result<Plan> {
+        let Some(name) = &args.recipe else {
+            let Some(model) = &args.model else {
+                bail!(
+                    "name a model (cnn train fmp-mnist --dataset mnist) or a recipe (cnn train \
+                     --recipe graham-mnist); `cnn recipes` lists the recipes"
+                );
+            };
+            if !models::MODEL_NAMES.contains(&model.as_str()) {
+                bail!(
+                    "unknown model {model:?}; the models are: {}",
+                    models::MODEL_NAMES.join(", ")
+                );
+            }
+            let Some(dataset) = args.dataset.clone() else {
+                bail!("name the data set: --dataset mnist (or fashion-mnist, cifar10)");
+            };
+            let augment = match (args.augment, dataset.contains("cifar")) {
+                (false, _) => Augment::none(),
+                (true, true) => Augment::cifar10_course(),
+                (true, false) => Augment::mnist_course(),
+            };
+            let config = FitConfig {
+                epochs: args.epochs.unwrap_or(10),
+                batch_size: args.batch_size.unwrap_or(64),
+                schedule: LrSchedule::Constant(args.lr.unwrap_or(1e-3)),
+                seed: args.seed.unwrap_or(0),
+                augment,
+                ..FitConfig::default()
+            };
+            return Ok(Plan {
+                label: model.clone(),
+                recipe: None,
+                dataset,
+                config,
+            });
+        };
+        let recipe = recipes::recipe(name)?;
+        if let Some(model) = &args.model {
+            bail!(
+                "recipe {name} already names its net; drop the model argument {model:?} (or \
+                 drop --recipe to train {model} with the plain flags)"
+            );
+        }
+        if args.augment {
+            bail!(
+                "recipe {name} has its own distortions; drop --augment (`cnn recipes` shows \
+                 them)"
+            );
+        }
+        let mut config = recipe.fit.clone();
+        if let Some(lr) = args.lr {
+            if !matches!(config.schedule, LrSchedule::Constant(_)) {
+                bail!(
+                    "recipe {name} changes the learning rate by a schedule ({}); drop --lr",
+                    config.schedule
+                );
+            }
+            config.schedule = LrSchedule::Constant(lr);
+        }
+        config.epochs = args.epochs.unwrap_or(if quick { 1 } else { config.epochs });
+        config.batch_size = args.batch_size.unwrap_or(config.batch_size);
+        config.seed = args.seed.unwrap_or(config.seed);
+        Ok(Plan {
+            label: recipe.name.clone(),
+            dataset: args
+                .dataset
+                .clone()
+                .unwrap_or_else(|| recipe.family.default_dataset().to_string()),
+            recipe: Some(recipe),
+            config,
+        })
+    }
 }
 
 /// The data, variables and net run `record` was trained with, rebuilt from what `fit`
@@ -71,6 +170,13 @@ pub fn rebuild(
         );
     };
     let data = load.load()?;
+    let (vs, model) = build(spec, device)?;
+    Ok((data, vs, model))
+}
+
+/// The net `spec` describes, with fresh weights, on the device `device` names (or the
+/// best one; an FMP net stays on the CPU where the best is Apple's MPS).
+pub fn build(spec: &ModelSpec, device: Option<&str>) -> Result<(nn::VarStore, Box<dyn Model>)> {
     let choice = device::choose_device(device)?;
     let choice = if spec.is_fmp() {
         choice.for_fmp()
@@ -79,7 +185,7 @@ pub fn rebuild(
     };
     let vs = nn::VarStore::new(choice.device);
     let model = spec.build(&vs.root())?;
-    Ok((data, vs, model))
+    Ok((vs, model))
 }
 
 fn report(history: &History) {
@@ -94,51 +200,43 @@ fn report(history: &History) {
 }
 
 pub fn run(args: TrainArgs) -> Result<()> {
-    if !models::MODEL_NAMES.contains(&args.model.as_str()) {
-        bail!(
-            "unknown model {:?}; the models are: {}",
-            args.model,
-            models::MODEL_NAMES.join(", ")
-        );
-    }
+    let quick = args.quick || support::quick_mode();
+    let plan = Plan::new(&args, quick)?;
     let data = data::load(
-        &args.dataset,
+        &plan.dataset,
         &LoadOpts {
             path: args.data_path.clone(),
             validation: args.validation,
-            seed: args.seed,
-            quick: args.quick || support::quick_mode(),
+            seed: plan.config.seed,
+            quick,
             ..LoadOpts::default()
         },
     )?;
-    let choice = device::choose_device(args.device.as_deref())?;
-    let choice = if args.model.starts_with("fmp") {
-        choice.for_fmp()
-    } else {
-        choice
-    };
-    // The weights are drawn when the model is built, so the run's seed comes first.
-    support::seed(args.seed);
-    let vs = nn::VarStore::new(choice.device);
     let [c, _, _] = data.image_shape();
-    let model = models::build(&args.model, &vs.root(), c, data.num_classes() as i64)?;
-    let augment = match (args.augment, args.dataset.contains("cifar")) {
-        (false, _) => Augment::none(),
-        (true, true) => Augment::cifar10_course(),
-        (true, false) => Augment::mnist_course(),
+    let classes = data.num_classes() as i64;
+    let spec = match &plan.recipe {
+        Some(recipe) => Some(recipe.model_for(&data)?),
+        None => None,
+    };
+    let fmp = spec
+        .as_ref()
+        .map_or(plan.label.starts_with("fmp"), |s| s.is_fmp());
+    let choice = device::choose_device(args.device.as_deref())?;
+    let choice = if fmp { choice.for_fmp() } else { choice };
+    // The weights are drawn when the model is built, so the run's seed comes first.
+    support::seed(plan.config.seed);
+    let vs = nn::VarStore::new(choice.device);
+    let model = match &spec {
+        Some(spec) => spec.build(&vs.root())?,
+        None => models::build(&plan.label, &vs.root(), c, classes)?,
     };
     let run = args
         .run_name
         .clone()
-        .unwrap_or_else(|| format!("{}-{}-{}", args.model, args.dataset, unix_secs()));
+        .unwrap_or_else(|| format!("{}-{}-{}", plan.label, plan.dataset, unix_secs()));
     let config = FitConfig {
-        epochs: args.epochs,
-        batch_size: args.batch_size,
-        schedule: LrSchedule::Constant(args.lr),
-        seed: args.seed,
-        augment,
         run: Some(run),
-        ..FitConfig::default()
+        ..plan.config
     };
     let history = train::fit(model.as_ref(), &vs, &data, &config)?;
     report(&history);

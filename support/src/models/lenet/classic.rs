@@ -1,7 +1,8 @@
 //! The 1998 LeNet-5 body, faithful to the paper: scaled-tanh squashing, trainable
 //! subsampling, the partial C3 connection table, C5, F6 and the RBF output.
 
-use super::rbf;
+use super::{PaperDetails, rbf};
+use crate::data::PixelRange;
 use crate::data::batches::pad_to;
 use crate::models::layers::{Expects, Layer, weights_and_bias};
 use tch::Tensor;
@@ -124,12 +125,12 @@ pub struct Classic {
 }
 
 impl Classic {
-    pub(super) fn new(vs: &nn::Path, in_channels: i64, classes: i64) -> Self {
+    pub(super) fn new(vs: &nn::Path, in_channels: i64, classes: i64, paper: PaperDetails) -> Self {
         let mut centres = vs.zeros_no_train("rbf_centres", &[classes, 84]);
         tch::no_grad(|| {
             centres.copy_(&rbf::bitmap_targets(classes as usize, vs.device()));
         });
-        Classic {
+        let classic = Classic {
             c1: nn::conv2d(vs / "c1", in_channels, 6, 5, Default::default()),
             s2: Subsampling::new(&(vs / "s2"), 6),
             c3: PartialConv::new(&(vs / "c3")),
@@ -137,16 +138,48 @@ impl Classic {
             c5: nn::conv2d(vs / "c5", 16, 120, 5, Default::default()),
             f6: nn::linear(vs / "f6", 120, 84, Default::default()),
             centres,
+        };
+        if paper.lecun_init {
+            classic.lecun_init(in_channels);
         }
+        classic
     }
 
-    pub(super) fn layers(&self, in_channels: i64) -> Vec<Layer<'_>> {
+    /// Redraws every weight and bias from `U(-2.4/F, 2.4/F)`, `F` the number of inputs of
+    /// the unit it belongs to: 25 per input map for a 5x5 convolution (C3's units read 3,
+    /// 4 or 6 maps), 4 for a subsampling unit, 120 for F6.
+    fn lecun_init(&self, in_channels: i64) {
+        let mut units: Vec<(Vec<&Tensor>, i64)> = vec![
+            (weights_and_bias(&self.c1.ws, &self.c1.bs), 25 * in_channels),
+            (vec![&self.s2.coefficient, &self.s2.bias], 4),
+            (vec![&self.s4.coefficient, &self.s4.bias], 4),
+            (weights_and_bias(&self.c5.ws, &self.c5.bs), 25 * 16),
+            (weights_and_bias(&self.f6.ws, &self.f6.bs), 120),
+        ];
+        for (_, conv) in &self.c3.groups {
+            let fan_in = conv.ws.size()[1] * 25;
+            units.push((weights_and_bias(&conv.ws, &conv.bs), fan_in));
+        }
+        tch::no_grad(|| {
+            for (tensors, fan_in) in units {
+                let bound = 2.4 / fan_in as f64;
+                for t in tensors {
+                    let _ = t.shallow_clone().uniform_(-bound, bound);
+                }
+            }
+        });
+    }
+
+    /// The layers in order; `pixels` is the input's range when the paper's input
+    /// convention is on, so that a 28x28 digit is padded with its background.
+    pub(super) fn layers(&self, in_channels: i64, pixels: Option<PixelRange>) -> Vec<Layer<'_>> {
+        let background = pixels.map_or(0.0, |p| p.background);
         vec![
             Layer::new(
                 "pad to 32x32",
                 Expects::at_most(in_channels, 32),
                 vec![],
-                |x, _| pad_to(x, 32),
+                move |x, _| pad_to(&(x - background), 32) + background,
             ),
             Layer::new(
                 "C1 conv 5x5 + squash",

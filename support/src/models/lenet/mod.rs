@@ -14,6 +14,7 @@ pub use rbf::{BITMAP_HEIGHT, BITMAP_WIDTH, DIGIT_BITMAPS, bitmap_targets, distan
 
 use super::Model;
 use super::layers::{self, Expects, Layer, weights_and_bias};
+use crate::data::PixelRange;
 use crate::data::batches::pad_to;
 use crate::layout::to_channels_last_on_cpu;
 use anyhow::{Result, bail};
@@ -41,7 +42,39 @@ pub struct LeNet5Config {
     /// The constant `j` of the RBF loss `y_D + log(exp(-j) + sum_i exp(-y_i))` (classic
     /// only): the distance below which a wrong class is still pushed away.
     pub rbf_j: f64,
+    /// The 1998 paper's initialisation and input convention (classic only). Each can be
+    /// switched off to measure what it buys; a run recorded before they existed had
+    /// neither.
+    #[serde(default)]
+    pub paper: PaperDetails,
 }
+
+/// Two details of LeCun et al. (1998) that the architecture alone does not fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct PaperDetails {
+    /// Every weight and bias drawn from `U(-2.4/F, 2.4/F)`, `F` the fan-in of its unit
+    /// (paper, appendix A), so that the units start in the squashing's linear range. Off:
+    /// tch's default (Kaiming-uniform, 5-20x wider), which saturates some C1 units.
+    pub lecun_init: bool,
+    /// Pixels scaled so that the background is -0.1 and the ink 1.175 (mean about 0,
+    /// variance about 1), and the 28x28 digit padded to 32x32 with background. Off: the
+    /// data set's mean/std normalisation, padded with zeros (brighter than background).
+    pub paper_input: bool,
+}
+
+impl PaperDetails {
+    /// Both details, as in the paper.
+    pub const ALL: PaperDetails = PaperDetails {
+        lecun_init: true,
+        paper_input: true,
+    };
+}
+
+/// The pixel values of the 1998 paper's input: background (pixel 0) and ink (pixel 1).
+pub const PAPER_PIXELS: PixelRange = PixelRange {
+    background: -0.1,
+    ink: 1.175,
+};
 
 impl Default for LeNet5Config {
     fn default() -> Self {
@@ -57,6 +90,7 @@ impl LeNet5Config {
             in_channels: 1,
             classes: 10,
             rbf_j: 1.0,
+            paper: PaperDetails::ALL,
         }
     }
 
@@ -104,7 +138,12 @@ impl LeNet5 {
                         config.classes
                     );
                 }
-                Body::Classic(Classic::new(vs, config.in_channels, config.classes))
+                Body::Classic(Classic::new(
+                    vs,
+                    config.in_channels,
+                    config.classes,
+                    config.paper,
+                ))
             }
             LeNetVariant::Modern => {
                 Body::Modern(Modern::new(vs, config.in_channels, config.classes))
@@ -157,6 +196,15 @@ impl Model for LeNet5 {
         }
     }
 
+    /// The paper's background -0.1 and ink 1.175 for the classic variant with
+    /// [`PaperDetails::paper_input`]; the data set's normalisation otherwise.
+    fn pixel_range(&self) -> Option<PixelRange> {
+        match self.body {
+            Body::Classic(_) if self.config.paper.paper_input => Some(PAPER_PIXELS),
+            _ => None,
+        }
+    }
+
     /// Minus the RBF distance for the classic variant, so the nearest bitmap scores highest.
     fn scores(&self, output: &Tensor) -> Tensor {
         match self.body {
@@ -167,7 +215,7 @@ impl Model for LeNet5 {
 
     fn layers(&self) -> Vec<Layer<'_>> {
         match &self.body {
-            Body::Classic(c) => c.layers(self.config.in_channels),
+            Body::Classic(c) => c.layers(self.config.in_channels, self.pixel_range()),
             Body::Modern(m) => m.layers(self.config.in_channels),
         }
     }

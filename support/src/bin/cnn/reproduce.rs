@@ -1,0 +1,183 @@
+//! `cnn reproduce RECIPE --seeds N`: the recipe trained once per seed, each run tested
+//! once, and one table of mean and spread next to the paper's number.
+//!
+//! Each seed is an ordinary run, `runs/<recipe>-<data>-seed<k>/`. Run again, the
+//! command continues an interrupted seed and reuses a finished one, so a long
+//! reproduction can be stopped and picked up.
+
+use anyhow::{Result, bail};
+use clap::Args;
+use std::path::PathBuf;
+use support::data::{self, LoadOpts};
+use support::models::Model;
+use support::recipes;
+use support::reproduce::{self, SeedResult};
+use support::train::{self, EvalOpts, FitConfig, Outcome, ensemble_curve, evaluate};
+use support::{atomic, device};
+use tch::nn;
+
+/// `cnn reproduce`'s options.
+#[derive(Args)]
+pub struct ReproduceArgs {
+    /// The recipe (`cnn recipes` lists them).
+    pub recipe: String,
+    /// How many seeds (0, 1, ...) to train.
+    #[arg(long, default_value_t = 3)]
+    pub seeds: u64,
+    /// The data set (default: the recipe's).
+    #[arg(long)]
+    pub dataset: Option<String>,
+    #[arg(long)]
+    pub data_path: Option<PathBuf>,
+    /// Override the recipe's epochs (quick mode: 1).
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Run the recipe's whole learning-rate schedule within --epochs (faster decay,
+    /// shorter steps): a quick look, labelled as compressed in the run names and the report.
+    #[arg(long, requires = "epochs")]
+    pub compress: bool,
+    /// Training images held out for validation (0: train on all, as the papers do).
+    #[arg(long, default_value_t = 0)]
+    pub validation: usize,
+    /// A small subset of the data, to check that everything runs.
+    #[arg(long)]
+    pub quick: bool,
+    #[arg(long)]
+    pub device: Option<String>,
+}
+
+pub fn run(args: ReproduceArgs) -> Result<()> {
+    if args.seeds == 0 {
+        bail!("--seeds 0 trains nothing; use 1 or more (3 gives a spread)");
+    }
+    let recipe = recipes::recipe(&args.recipe)?;
+    let quick = args.quick || support::quick_mode();
+    let name = args
+        .dataset
+        .clone()
+        .unwrap_or_else(|| recipe.family.default_dataset().to_string());
+    // One data split for every seed: the seeds then differ only in the training's draws.
+    let data = data::load(
+        &name,
+        &LoadOpts {
+            path: args.data_path.clone(),
+            validation: args.validation,
+            quick,
+            ..LoadOpts::default()
+        },
+    )?;
+    let spec = recipe.model_for(&data)?;
+    let choice = device::choose_device(args.device.as_deref())?;
+    let device = if spec.is_fmp() {
+        choice.for_fmp()
+    } else {
+        choice
+    }
+    .device;
+    let epochs = args
+        .epochs
+        .unwrap_or(if quick { 1 } else { recipe.fit.epochs });
+    let mut recipe = recipe;
+    if args.compress {
+        recipe.fit.schedule = recipe.fit.schedule.compressed(recipe.fit.epochs, epochs);
+        recipe.deviations.push(format!(
+            "Compressed: the {}-epoch schedule run in {epochs} epochs ({}).",
+            recipe.fit.epochs, recipe.fit.schedule
+        ));
+        recipe.name = format!("{}-compressed{epochs}", recipe.name);
+        recipe.fit.epochs = epochs;
+    }
+    if quick {
+        // A check that it runs, never to be read as the recipe's result.
+        recipe.name = format!("{}-quick", recipe.name);
+    }
+    let mut results = Vec::new();
+    for seed in 0..args.seeds {
+        let run = format!("{}-{name}-seed{seed}", recipe.name);
+        let config = FitConfig {
+            epochs,
+            seed,
+            run: Some(run.clone()),
+            ..recipe.fit.clone()
+        };
+        support::seed(seed);
+        let mut vs = nn::VarStore::new(device);
+        let model = spec.build(&vs.root())?;
+        let history = if train::run_dir(&run).join("config.json").exists() {
+            let record = train::read_record(&run)?;
+            if record.model.as_ref() != Some(&spec)
+                || (FitConfig {
+                    epochs,
+                    ..record.config.clone()
+                }) != config
+            {
+                bail!(
+                    "{} holds a run with other settings than {} now has; move it away (or \
+                     delete it) to train this seed afresh",
+                    train::run_dir(&run).display(),
+                    recipe.name
+                );
+            }
+            println!("seed {seed}: continuing {}", train::run_dir(&run).display());
+            train::resume(model.as_ref(), &mut vs, &data, &config)?
+        } else {
+            println!("seed {seed}: training {run}");
+            train::fit(model.as_ref(), &vs, &data, &config)?
+        };
+        if let Outcome::Interrupted { .. } = history.outcome {
+            println!("stopped in seed {seed}; run the same `cnn reproduce` again to continue");
+            return Ok(());
+        }
+        let saved = history.run_dir.join(reproduce::TEST_FILE);
+        let earlier: Option<SeedResult> = std::fs::read_to_string(&saved)
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .filter(|r: &SeedResult| r.epochs == history.epochs());
+        let result = match earlier {
+            Some(result) => result,
+            None => {
+                let result =
+                    test_once(model.as_ref(), &data, device, &recipe, seed, &run, &history)?;
+                atomic::write(&saved, serde_json::to_string_pretty(&result)?.as_bytes())?;
+                result
+            }
+        };
+        results.push(result);
+    }
+    let page = reproduce::write(&recipe, &name, &results)?;
+    println!("{}", reproduce::summary_frame(&recipe, &results)?);
+    println!("report: {}", page.display());
+    Ok(())
+}
+
+/// The run's one look at the test set: one pass, and the recipe's passes averaged when
+/// the net differs pass to pass.
+fn test_once(
+    model: &dyn Model,
+    data: &data::Dataset,
+    device: tch::Device,
+    recipe: &recipes::Recipe,
+    seed: u64,
+    run: &str,
+    history: &train::History,
+) -> Result<SeedResult> {
+    let opts = EvalOpts::new(device);
+    // The pooling regions of the test passes are drawn from the seed: the same numbers
+    // every time this run is tested.
+    tch::manual_seed(seed as i64);
+    let (one, many) = if recipe.passes > 1 && model.random_at_test_time() {
+        let curve = ensemble_curve(model, data, &opts, &[1, recipe.passes])?;
+        (curve.accuracy(1)?, Some(curve.accuracy(recipe.passes)?))
+    } else {
+        (evaluate(model, data, &opts)?.accuracy, None)
+    };
+    Ok(SeedResult {
+        seed,
+        run: run.to_string(),
+        epochs: history.epochs(),
+        seconds_per_epoch: history.seconds_per_epoch(),
+        val_accuracy: history.records.last().and_then(|r| r.val_acc),
+        error_one_pass: 1.0 - one,
+        error_passes: many.map(|a| 1.0 - a),
+    })
+}

@@ -1,0 +1,377 @@
+//! Named training recipes: the papers' own settings and the notebooks' ones.
+//!
+//! A recipe is everything a run needs besides the data: the net, the training settings
+//! (epochs, batch, optimizer, schedule, distortions) and the number of test passes. Each
+//! names its source and lists every way it departs from it, so that a result can be read
+//! next to the published one. `cnn train --recipe NAME` trains one, `cnn recipes` lists
+//! them.
+
+use crate::data::{Augment, Dataset};
+use crate::fmp::Regions;
+use crate::models::{Dropout, FmpConfig, LeNet5Config, ModelSpec};
+use crate::train::{FitConfig, LrSchedule, Optimizer};
+use anyhow::{Result, bail};
+use serde::{Deserialize, Serialize};
+
+/// The data a recipe is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Family {
+    /// 28x28 grey digits or clothes: `mnist`, `fashion-mnist`, `synthetic-mnist`.
+    Mnist,
+    /// 32x32 colour images: `cifar10`, `synthetic-cifar10`.
+    Cifar10,
+}
+
+impl Family {
+    /// The data set a recipe of this family trains on unless told otherwise.
+    pub fn default_dataset(self) -> &'static str {
+        match self {
+            Family::Mnist => "mnist",
+            Family::Cifar10 => "cifar10",
+        }
+    }
+
+    fn accepts(self, dataset: &str) -> bool {
+        let name = dataset.strip_prefix("synthetic-").unwrap_or(dataset);
+        match self {
+            Family::Mnist => name == "mnist" || name == "fashion-mnist",
+            Family::Cifar10 => name == "cifar10",
+        }
+    }
+}
+
+/// A published test error, in percent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Published {
+    /// With one test pass.
+    pub one_pass: f64,
+    /// With 12 passes averaged (FMP nets only).
+    pub twelve_passes: Option<f64>,
+    /// On which data and where it is printed.
+    pub note: String,
+}
+
+/// A named, complete training setting (see the module docs).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recipe {
+    pub name: String,
+    /// Where the settings come from.
+    pub source: String,
+    /// Every way this recipe departs from its source.
+    pub deviations: Vec<String>,
+    pub published: Option<Published>,
+    pub family: Family,
+    /// The net, for one-channel digits with ten classes (or CIFAR-10's three channels);
+    /// [`Recipe::model_for`] fits it to the data.
+    pub model: ModelSpec,
+    /// Epochs, batch, optimizer, schedule, distortions and seed. `run` is unset.
+    pub fit: FitConfig,
+    /// Test passes averaged at the end: 12 for FMP nets, whose pooling regions are drawn
+    /// anew each pass; 1 for deterministic nets.
+    pub passes: usize,
+}
+
+/// The recipes' names, in the order `cnn recipes` lists them.
+pub const RECIPE_NAMES: [&str; 8] = [
+    "graham-mnist",
+    "graham-mnist-random",
+    "lecun-1998",
+    "lecun-1998-distorted",
+    "course-502",
+    "course-503",
+    "course-501",
+    "graham-cifar10",
+];
+
+/// The recipe called `name`, or an error listing the known ones.
+pub fn recipe(name: &str) -> Result<Recipe> {
+    Ok(match name {
+        "graham-mnist" => graham_mnist(Regions::PseudorandomOverlapping),
+        "graham-mnist-random" => graham_mnist(Regions::RandomOverlapping),
+        "lecun-1998" => lecun_1998(false),
+        "lecun-1998-distorted" => lecun_1998(true),
+        "course-502" => course_502(),
+        "course-503" => course_503(),
+        "course-501" => course_501(),
+        "graham-cifar10" => graham_cifar10(),
+        _ => bail!(
+            "unknown recipe {name:?}; the recipes are: {} (`cnn recipes` describes them)",
+            RECIPE_NAMES.join(", ")
+        ),
+    })
+}
+
+/// Every recipe, in [`RECIPE_NAMES`] order.
+pub fn all() -> Vec<Recipe> {
+    RECIPE_NAMES
+        .iter()
+        .map(|name| recipe(name).expect("every listed recipe is defined"))
+        .collect()
+}
+
+impl Recipe {
+    /// The recipe's net for `data`: its channels and classes, after checking that the
+    /// data is of the recipe's family.
+    pub fn model_for(&self, data: &Dataset) -> Result<ModelSpec> {
+        let name = data.loaded.as_ref().map_or(data.name.as_str(), |l| &l.name);
+        if !self.family.accepts(name) {
+            bail!(
+                "recipe {} is for {} data, not {}; use --dataset {} (or another recipe)",
+                self.name,
+                self.family.default_dataset(),
+                name,
+                self.family.default_dataset()
+            );
+        }
+        let [channels, _, _] = data.image_shape();
+        Ok(self.model.with_io(channels, data.num_classes() as i64))
+    }
+}
+
+/// Graham (2014), MNIST: the FMP net of his code with SGD, his schedule and dropout.
+fn graham_mnist(regions: Regions) -> Recipe {
+    let (name, published) = match regions {
+        Regions::RandomOverlapping => ("graham-mnist-random", (0.50, 0.32)),
+        _ => ("graham-mnist", (0.44, 0.34)),
+    };
+    Recipe {
+        name: name.into(),
+        source: "Graham, Fractional Max-Pooling (arXiv:1412.6071), MNIST, and his \
+                 SparseConvNet code: (32n C2 - FMP sqrt 2)_6 - C2 - C1, leaky ReLU 1/3, \
+                 dropout 0,0,0,0.1,0.2,0.3,0.4,0.5, SGD with momentum, \
+                 lr 0.003 exp(-0.01 epoch), batch 100, affine distortions"
+            .into(),
+        deviations: vec![
+            "Epochs: 100. The paper does not print the MNIST epoch count and the project's \
+             notes on his code do not record it."
+                .into(),
+            "Distortions: random rotation 10 degrees, zoom 10 %, shear 10 degrees and shift \
+             10 % per image, standing for his affine distortions, whose ranges the notes \
+             do not record."
+                .into(),
+            "Momentum 0.9, the value his MNIST code is recalled with (0.99 is his CIFAR-10 \
+             value)."
+                .into(),
+            "The 28x28 digits are normalised by the data set's mean and deviation and \
+             padded to 36x36 with zeros; his code reads sparse ink on a zero background."
+                .into(),
+        ],
+        published: Some(Published {
+            one_pass: published.0,
+            twelve_passes: Some(published.1),
+            note: "MNIST test error in the paper's table".into(),
+        }),
+        family: Family::Mnist,
+        model: FmpConfig {
+            regions,
+            ..FmpConfig::graham_mnist()
+        }
+        .into(),
+        fit: FitConfig {
+            epochs: 100,
+            augment: Augment::affine_distortion(),
+            ..FitConfig::graham_mnist()
+        },
+        passes: 12,
+    }
+}
+
+/// LeCun et al. (1998): LeNet-5 on 32x32 inputs with the RBF loss and the shape of the
+/// paper's per-pass rates over 20 passes.
+fn lecun_1998(distorted: bool) -> Recipe {
+    let mut deviations = vec![
+        "Optimizer: Adam in batches of 64 with the paper's per-pass schedule times 2 (0.001 \
+         for 2 passes, 0.0004 for 3, 0.0002 for 3, 0.0001 for 4, then 0.00002), in place of \
+         stochastic diagonal Levenberg-Marquardt on single images. Both give each weight its \
+         own step: SDLM from the loss's curvature, Adam from the gradient's running size. \
+         Plain SGD on single images at the largest step SDLM takes (rate / mu) diverged \
+         in its first pass on MNIST (validation accuracy 10 %)."
+            .into(),
+        "The RBF target bitmaps are this project's own drawings of the digits, after the \
+         spirit of the paper's Fig. 3."
+            .into(),
+    ];
+    let (name, augment, published) = if distorted {
+        deviations.push(
+            "Distortions: random rotation 10 degrees, zoom 10 %, shear 10 degrees and shift \
+             10 % per image; the paper adds 540,000 distorted copies made once (planar affine \
+             transformations) instead."
+                .into(),
+        );
+        ("lecun-1998-distorted", Augment::affine_distortion(), 0.8)
+    } else {
+        ("lecun-1998", Augment::none(), 0.95)
+    };
+    Recipe {
+        name: name.into(),
+        source: "LeCun, Bottou, Bengio, Haffner, Gradient-Based Learning Applied to Document \
+                 Recognition (1998): LeNet-5 with scaled tanh, trainable subsampling, the C3 \
+                 table and Euclidean RBF outputs; U(+-2.4/F) initialisation; background -0.1 \
+                 and ink 1.175; 20 passes with rates 0.0005, 0.0002, 0.0001, 0.00005, 0.00001"
+            .into(),
+        deviations,
+        published: Some(Published {
+            one_pass: published,
+            twelve_passes: None,
+            note: "MNIST test error in the paper's results".into(),
+        }),
+        family: Family::Mnist,
+        model: LeNet5Config::classic().into(),
+        fit: FitConfig {
+            epochs: 20,
+            batch_size: 64,
+            optimizer: Optimizer::Adam,
+            schedule: LrSchedule::lecun_adam(),
+            augment,
+            ..FitConfig::default()
+        },
+        passes: 1,
+    }
+}
+
+/// The course's training in the notebooks: Adam at 1e-3, batch 64, rotation by up to 10
+/// degrees.
+fn course_fit(epochs: usize) -> FitConfig {
+    FitConfig {
+        epochs,
+        batch_size: 64,
+        schedule: LrSchedule::Constant(1e-3),
+        augment: Augment::mnist_course(),
+        ..FitConfig::default()
+    }
+}
+
+/// Notebook 502's default run.
+fn course_502() -> Recipe {
+    Recipe {
+        name: "course-502".into(),
+        source: "Notebook 502: the course's FMP net (BatchNorm, leaky ReLU 0.2, no dropout \
+                 for a few epochs), 3 epochs of Adam 1e-3, batch 64, rotation 10 degrees"
+            .into(),
+        deviations: vec![],
+        published: None,
+        family: Family::Mnist,
+        model: FmpConfig {
+            dropout: Dropout::NONE,
+            ..FmpConfig::course_mnist()
+        }
+        .into(),
+        fit: course_fit(3),
+        passes: 12,
+    }
+}
+
+/// Notebook 503's run of the 1998 net.
+fn course_503() -> Recipe {
+    Recipe {
+        name: "course-503".into(),
+        source: "Notebook 503: the 1998 LeNet-5 trained the course's way, 5 epochs of Adam \
+                 1e-3, batch 64, rotation 10 degrees"
+            .into(),
+        deviations: vec![],
+        published: None,
+        family: Family::Mnist,
+        model: LeNet5Config::classic().into(),
+        fit: course_fit(5),
+        passes: 1,
+    }
+}
+
+/// Notebook 501's CPU run: the course's CIFAR-10 net cut to 6 blocks of growth 32.
+fn course_501() -> Recipe {
+    Recipe {
+        name: "course-501".into(),
+        source: "Notebook 501 on a CPU: the course's CIFAR-10 FMP net with 6 blocks of \
+                 growth 32 and ratio sqrt 2, no dropout, 5 epochs of Adam 1e-3, batch 64, \
+                 flips, crops and colour jitter (on a GPU the notebook trains the full net)"
+            .into(),
+        deviations: vec![],
+        published: None,
+        family: Family::Cifar10,
+        model: FmpConfig {
+            layers: 6,
+            growth: 32,
+            alpha: std::f64::consts::SQRT_2,
+            dropout: Dropout::NONE,
+            ..FmpConfig::course_cifar10()
+        }
+        .into(),
+        fit: FitConfig {
+            augment: Augment::cifar10_course(),
+            ..course_fit(5)
+        },
+        passes: 12,
+    }
+}
+
+/// Graham (2014), CIFAR-10: his big net, for a GPU.
+fn graham_cifar10() -> Recipe {
+    Recipe {
+        name: "graham-cifar10".into(),
+        source: "Graham, Fractional Max-Pooling, CIFAR-10: (160n C2 - FMP 2^(1/3))_12 - C2 - \
+                 C1, leaky ReLU 1/3, dropout rising linearly to 0.5, affine and colour \
+                 augmentation; his code: about 500 epochs, SGD momentum 0.99, \
+                 lr 0.003 exp(-0.005 epoch), batch 50"
+            .into(),
+        deviations: vec![
+            "Augmentation: flips, crops of the 4-padded image and colour jitter 0.2 (the \
+             course's), standing for his affine and colour distortions."
+                .into(),
+            "Epochs: 500, his code's 'about 500'.".into(),
+        ],
+        published: Some(Published {
+            one_pass: 4.50,
+            twelve_passes: Some(3.67),
+            note: "CIFAR-10 test error in the paper's table".into(),
+        }),
+        family: Family::Cifar10,
+        model: FmpConfig::graham_cifar10().into(),
+        fit: FitConfig {
+            epochs: 500,
+            batch_size: 50,
+            optimizer: Optimizer::Sgd {
+                momentum: 0.99,
+                nesterov: false,
+            },
+            schedule: LrSchedule::Exponential {
+                initial: 0.003,
+                decay: 0.005,
+            },
+            augment: Augment::cifar10_course(),
+            ..FitConfig::default()
+        },
+        passes: 12,
+    }
+}
+
+impl std::fmt::Display for Recipe {
+    /// The recipe as `cnn recipes` lists it: settings, source, published error and every
+    /// deviation.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let fit = &self.fit;
+        writeln!(
+            f,
+            "{} (for {} data): {} epochs, batch {}, {}, {}, {}, {} test pass(es)",
+            self.name,
+            self.family.default_dataset(),
+            fit.epochs,
+            fit.batch_size,
+            fit.optimizer,
+            fit.schedule,
+            fit.augment,
+            self.passes
+        )?;
+        writeln!(f, "  source: {}", self.source)?;
+        if let Some(p) = &self.published {
+            let twelve = p
+                .twelve_passes
+                .map_or(String::new(), |e| format!(", {e:.2} % with 12 passes"));
+            writeln!(f, "  published: {:.2} %{twelve} ({})", p.one_pass, p.note)?;
+        }
+        for d in &self.deviations {
+            writeln!(f, "  deviation: {d}")?;
+        }
+        Ok(())
+    }
+}
