@@ -7,25 +7,20 @@
 //! copy of `C` neighbouring values. The passes are those of [`super::cpu`], on rows of
 //! `W x C` values instead of `W`.
 
-use super::cpu::{Band, extend_runs, pick, spans, split_units, taps, wins};
-use super::regions::{Interval, max_width};
+use super::cpu::{Band, Grid, Plan, extend_runs, grids_width, pick, plans, split_units, wins};
 use crate::layout::is_channels_last;
 use tch::{Device, Kind, Tensor};
 
 /// Each region's maxima and their positions in the image's memory, `(row * W + col) * C +
-/// channel`, for every channel, as two `[N, rows.len() * cols.len(), C]` tensors, for a
-/// channels-last `f32` CPU tensor `[N, C, H, W]`. `None` for anything else. A NaN in a
-/// region is its maximum.
+/// channel`, for every channel, as two `[N, cells, C]` tensors, for a channels-last `f32`
+/// CPU tensor `[N, C, H, W]`; `grids` holds one `(rows, cols)` for all images or one per
+/// image. `None` for anything else. A NaN in a region is its maximum.
 ///
 /// Positions in memory order let the caller gather along one contiguous dimension of
 /// `[N, H W C]`: libtorch's `gather` and its backward, `scatter_add`, run several times
 /// slower along a dimension whose elements lie `C` apart.
-pub(super) fn region_max(
-    x: &Tensor,
-    rows: &[Interval],
-    cols: &[Interval],
-) -> Option<(Tensor, Tensor)> {
-    let width = max_width(rows, cols);
+pub(super) fn region_max(x: &Tensor, grids: &[Grid]) -> Option<(Tensor, Tensor)> {
+    let width = grids_width(grids);
     if x.device() != Device::Cpu
         || x.kind() != Kind::Float
         || !is_channels_last(x)
@@ -35,7 +30,7 @@ pub(super) fn region_max(
     }
     let size: Vec<usize> = x.size().iter().map(|&s| s as usize).collect();
     let (n, c, h, w) = (size[0], size[1], size[2], size[3]);
-    let cells = rows.len() * cols.len();
+    let cells = grids[0].0.len() * grids[0].1.len();
     let values = Tensor::empty([n, cells, c].map(|s| s as i64), (Kind::Float, Device::Cpu));
     let index = Tensor::empty([n, cells, c].map(|s| s as i64), (Kind::Int64, Device::Cpu));
     if n * cells * c == 0 {
@@ -53,27 +48,32 @@ pub(super) fn region_max(
         )
     };
     let out = (input, out_values, out_index);
+    let per_grid = n / grids.len();
     if width <= 2 {
-        pool_images::<2>(out, (h, w, c), &taps(rows, 1), &spans(cols));
+        pool_images::<2>(out, (h, w, c), &plans(grids, 1), per_grid);
     } else {
-        pool_images::<3>(out, (h, w, c), &taps(rows, 1), &spans(cols));
+        pool_images::<3>(out, (h, w, c), &plans(grids, 1), per_grid);
     }
     Some((values, index))
 }
 
 /// Pools every image of `input` into `values` and `index`, the images split over
-/// libtorch's threads.
+/// libtorch's threads; `per_plan` neighbouring images share each plan.
 fn pool_images<const K: usize>(
     out: (&[f32], &mut [f32], &mut [i64]),
     (h, w, c): (usize, usize, usize),
-    rows: &[[usize; K]],
-    cols: &[(usize, usize)],
+    plans: &[Plan<K>],
+    per_plan: usize,
 ) {
+    let cells = plans[0].0.len() * plans[0].1.len();
     split_units(
         out,
-        (h * w * c, rows.len() * cols.len() * c),
+        (h * w * c, cells * c),
         || Band::new(w * c),
-        |band, img, v, i| pool_image(img, (w, c), (rows, cols), band, v, i),
+        |band, unit, img, v, i| {
+            let (rows, cols) = &plans[unit / per_plan];
+            pool_image(img, (w, c), (rows, cols), band, v, i)
+        },
     );
 }
 

@@ -9,15 +9,12 @@ use super::regions::{Interval, max_width};
 use tch::{Device, Kind, Tensor};
 
 /// Each region's maximum and its flat index `row * W + col` within its plane, as two
-/// `[planes, rows.len() * cols.len()]` tensors, for an `f32` CPU tensor whose last two
-/// dimensions are `H x W`. `None` for other kinds and devices, which take the tensor-op
-/// path. A NaN in a region is its maximum, as in libtorch's max-pooling.
-pub(super) fn region_max(
-    x: &Tensor,
-    rows: &[Interval],
-    cols: &[Interval],
-) -> Option<(Tensor, Tensor)> {
-    let width = max_width(rows, cols);
+/// `[planes, cells]` tensors, for an `f32` CPU tensor whose last two dimensions are
+/// `H x W`. `grids` holds one `(rows, cols)` for all images, or one per image (each with
+/// the same counts). `None` for other kinds and devices, which take the tensor-op path.
+/// A NaN in a region is its maximum, as in libtorch's max-pooling.
+pub(super) fn region_max(x: &Tensor, grids: &[Grid]) -> Option<(Tensor, Tensor)> {
+    let width = grids_width(grids);
     if x.device() != Device::Cpu || x.kind() != Kind::Float || !(1..=3).contains(&width) {
         return None;
     }
@@ -26,7 +23,7 @@ pub(super) fn region_max(
     let plane = size[size.len() - 2] as usize * w;
     let x = x.detach().contiguous();
     let planes = x.numel().checked_div(plane).unwrap_or(0);
-    let cells = rows.len() * cols.len();
+    let cells = grids[0].0.len() * grids[0].1.len();
     let values = Tensor::empty([planes as i64, cells as i64], (Kind::Float, Device::Cpu));
     let index = Tensor::empty([planes as i64, cells as i64], (Kind::Int64, Device::Cpu));
     if planes == 0 || cells == 0 {
@@ -44,12 +41,35 @@ pub(super) fn region_max(
     };
     let out = (input, out_values, out_index);
     // Disjoint regions are 1 or 2 wide, overlapping ones 2 or 3.
+    let per_grid = planes / grids.len();
     if width <= 2 {
-        pool_planes::<2>(out, (plane, w), &taps(rows, w), &spans(cols));
+        pool_planes::<2>(out, (plane, w), &plans(grids, w), per_grid);
     } else {
-        pool_planes::<3>(out, (plane, w), &taps(rows, w), &spans(cols));
+        pool_planes::<3>(out, (plane, w), &plans(grids, w), per_grid);
     }
     Some((values, index))
+}
+
+/// One draw of pooling regions: the row intervals and the column intervals.
+pub(super) type Grid = (Vec<Interval>, Vec<Interval>);
+
+/// The widest region of any grid; 0 when a grid has no regions.
+pub(super) fn grids_width(grids: &[Grid]) -> i64 {
+    grids
+        .iter()
+        .map(|(rows, cols)| max_width(rows, cols))
+        .max()
+        .unwrap_or(0)
+}
+
+/// Each grid as its row taps (positions scaled by `row_scale`) and column spans.
+pub(super) type Plan<const K: usize> = (Vec<[usize; K]>, Vec<(usize, usize)>);
+
+pub(super) fn plans<const K: usize>(grids: &[Grid], row_scale: usize) -> Vec<Plan<K>> {
+    grids
+        .iter()
+        .map(|(rows, cols)| (taps(rows, row_scale), spans(cols)))
+        .collect()
 }
 
 /// Each interval's positions as `K` offsets `scale * min(first + a, last)`: a region
@@ -70,30 +90,33 @@ pub(super) fn spans(intervals: &[Interval]) -> Vec<(usize, usize)> {
 }
 
 /// Pools every `plane`-sized (`H x w`) plane of `input` into `values` and `index`, split
-/// over libtorch's threads.
+/// over libtorch's threads; `per_plan` neighbouring planes share each plan.
 fn pool_planes<const K: usize>(
     out: (&[f32], &mut [f32], &mut [i64]),
     (plane, w): (usize, usize),
-    rows: &[[usize; K]],
-    cols: &[(usize, usize)],
+    plans: &[Plan<K>],
+    per_plan: usize,
 ) {
-    let cells = rows.len() * cols.len();
+    let cells = plans[0].0.len() * plans[0].1.len();
     split_units(
         out,
         (plane, cells),
         || Band::new(w),
-        |band, p, v, i| pool_plane(p, rows, cols, band, v, i),
+        |band, unit, p, v, i| {
+            let (rows, cols) = &plans[unit / per_plan];
+            pool_plane(p, rows, cols, band, v, i)
+        },
     );
 }
 
 /// Runs `pool` on every unit (a plane, or an image) of `input`, `unit_in` values each, and
 /// its `unit_out` values and indices, the units split over libtorch's threads; each thread
-/// makes its own scratch with `scratch`.
+/// makes its own scratch with `scratch`. `pool` also gets the unit's number.
 pub(super) fn split_units<S>(
     (input, values, index): (&[f32], &mut [f32], &mut [i64]),
     (unit_in, unit_out): (usize, usize),
     scratch: impl Fn() -> S + Sync,
-    pool: impl Fn(&mut S, &[f32], &mut [f32], &mut [i64]) + Sync,
+    pool: impl Fn(&mut S, usize, &[f32], &mut [f32], &mut [i64]) + Sync,
 ) {
     let units = input.len() / unit_in;
     let threads = (tch::get_num_threads().max(1) as usize).min(units);
@@ -104,15 +127,15 @@ pub(super) fn split_units<S>(
             .chunks(per * unit_in)
             .zip(values.chunks_mut(per * unit_out))
             .zip(index.chunks_mut(per * unit_out));
-        for ((input, values), index) in chunks {
+        for (chunk, ((input, values), index)) in chunks.enumerate() {
             scope.spawn(move || {
                 let mut state = scratch();
                 let units = input
                     .chunks(unit_in)
                     .zip(values.chunks_mut(unit_out))
                     .zip(index.chunks_mut(unit_out));
-                for ((x, v), i) in units {
-                    pool(&mut state, x, v, i);
+                for (u, ((x, v), i)) in units.enumerate() {
+                    pool(&mut state, chunk * per + u, x, v, i);
                 }
             });
         }

@@ -8,6 +8,7 @@
 //! axis per call is shared by all images and channels, as in Graham's code, unless the
 //! layer draws per image ([`Fmp::per_image`]).
 
+use super::cpu::Grid;
 use super::regions::{Interval, Regions, check_sizes, max_width};
 use super::{channels_last, cpu};
 use anyhow::{Result, bail, ensure};
@@ -51,8 +52,9 @@ impl Fmp {
 
     /// The same layer drawing fresh regions for every image of a batch, as PyTorch's
     /// `FractionalMaxPool2d` does (it also draws per channel). Graham's code draws once per
-    /// batch, which is faster but makes the images of a batch share their distortion.
-    /// Seeded or fixed regions are the same for every image anyway.
+    /// batch, so the images of a batch share their distortion. One kernel call pools
+    /// the whole batch either way, each image with its own regions. Seeded or fixed
+    /// regions are the same for every image anyway.
     pub fn per_image(self) -> Fmp {
         Fmp {
             per_image: true,
@@ -134,17 +136,16 @@ impl Fmp {
         if self.regions == Regions::Native {
             return self.native(x);
         }
-        if self.per_image && self.draw == Draw::Fresh && size.len() == 4 && size[0] > 1 {
-            let pooled = (0..size[0])
-                .map(|i| {
-                    let (rows, cols) = self.intervals(h, w)?;
-                    Ok(pool_regions(&x.narrow(0, i, 1), &rows, &cols))
-                })
-                .collect::<Result<Vec<Tensor>>>()?;
-            return Ok(Tensor::cat(&pooled, 0));
-        }
-        let (rows, cols) = self.intervals(h, w)?;
-        Ok(pool_regions(x, &rows, &cols))
+        // Per image: one draw for each, in image order, all pooled by one kernel call.
+        let draws = if self.per_image && self.draw == Draw::Fresh && size.len() == 4 {
+            size[0].max(1)
+        } else {
+            1
+        };
+        let grids = (0..draws)
+            .map(|_| self.intervals(h, w))
+            .collect::<Result<Vec<Grid>>>()?;
+        Ok(pool_regions(x, &grids))
     }
 
     /// The row and column regions for an `h x w` input: the ones every call uses when
@@ -245,9 +246,10 @@ pub(crate) fn torch_seed() -> u64 {
 /// the maxima are the answer; otherwise the values are gathered with autograd at the
 /// argmax positions, like libtorch's own max-pooling keeps its indices, so the backward
 /// pass is a single scatter-add onto them.
-fn pool_regions(x: &Tensor, rows: &[Interval], cols: &[Interval]) -> Tensor {
+fn pool_regions(x: &Tensor, grids: &[Grid]) -> Tensor {
     let size = x.size();
-    if let Some((max, argmax)) = channels_last::region_max(x, rows, cols) {
+    let (rows, cols) = (grids[0].0.len() as i64, grids[0].1.len() as i64);
+    if let Some((max, argmax)) = channels_last::region_max(x, grids) {
         // `[N, cells, C]`, shaped back to a channels-last `[N, C, rows, cols]` view.
         let (n, c) = (size[0], size[1]);
         let pooled = if x.requires_grad() {
@@ -257,14 +259,25 @@ fn pool_regions(x: &Tensor, rows: &[Interval], cols: &[Interval]) -> Tensor {
         } else {
             max
         };
-        return pooled
-            .view([n, rows.len() as i64, cols.len() as i64, c])
-            .permute([0, 3, 1, 2]);
+        return pooled.view([n, rows, cols, c]).permute([0, 3, 1, 2]);
     }
     let mut out_size = size[..size.len() - 2].to_vec();
-    out_size.extend([rows.len() as i64, cols.len() as i64]);
-    let (max, argmax) = cpu::region_max(x, rows, cols)
-        .unwrap_or_else(|| tch::no_grad(|| candidate_max(x, rows, cols)));
+    out_size.extend([rows, cols]);
+    let (max, argmax) = cpu::region_max(x, grids).unwrap_or_else(|| {
+        tch::no_grad(|| match grids {
+            [(rows, cols)] => candidate_max(x, rows, cols),
+            // One grid per image: image by image, stacked in order.
+            _ => {
+                let parts: Vec<(Tensor, Tensor)> = grids
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (rows, cols))| candidate_max(&x.narrow(0, i as i64, 1), rows, cols))
+                    .collect();
+                let (max, at): (Vec<Tensor>, Vec<Tensor>) = parts.into_iter().unzip();
+                (Tensor::cat(&max, 0), Tensor::cat(&at, 0))
+            }
+        })
+    });
     if !x.requires_grad() {
         // No backward will run (evaluation, `no_grad`): the maxima are the answer.
         return max.view(out_size.as_slice());

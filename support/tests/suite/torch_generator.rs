@@ -12,7 +12,7 @@ use tch::nn::ModuleT;
 use tch::{Device, Kind, Tensor};
 
 /// How many `alone_*` tests this module holds; the parent checks that all of them ran.
-const ALONE: usize = 4;
+const ALONE: usize = 5;
 
 #[test]
 fn the_tests_that_reseed_libtorch_pass_alone_in_a_child_process() {
@@ -93,4 +93,65 @@ fn alone_seed_before_building_gives_the_same_first_epoch_loss_whatever_ran_befor
         history.records[0].train_loss
     };
     assert_eq!(first_loss(1), first_loss(1000));
+}
+
+/// Per-image draws in one call pool exactly as the images pooled one call each, in order,
+/// from the same generator state: on contiguous and channels-last `f32` inputs (the Rust
+/// kernels) and on `f64` (the tensor-op path other devices take), values and gradients.
+#[test]
+#[ignore = "run by the_tests_that_reseed_libtorch_pass_alone_in_a_child_process"]
+fn alone_per_image_draws_in_one_call_equal_one_call_per_image() {
+    for (kind, channels_last) in [
+        (Kind::Float, false),
+        (Kind::Float, true),
+        (Kind::Double, false),
+    ] {
+        for regions in Regions::GRAHAM {
+            tch::manual_seed(11);
+            let x = Tensor::randn([6, 4, 25, 25], (kind, Device::Cpu));
+            let x = if channels_last {
+                support::layout::to_channels_last_on_cpu(&x)
+            } else {
+                x
+            };
+            assert_eq!(support::layout::is_channels_last(&x), channels_last);
+            let batch = x.shallow_clone().set_requires_grad(true);
+            tch::manual_seed(7);
+            let together = Fmp::new(18, regions)
+                .per_image()
+                .try_forward(&batch)
+                .unwrap();
+            let weights = Tensor::randn([6, 4, 18, 18], (kind, Device::Cpu));
+            let g_together = Tensor::run_backward(
+                &[&(&together * &weights).sum(Kind::Float)],
+                &[&batch],
+                false,
+                false,
+            );
+            let single = x.shallow_clone().set_requires_grad(true);
+            tch::manual_seed(7);
+            let parts: Vec<Tensor> = (0..6)
+                .map(|i| {
+                    Fmp::new(18, regions)
+                        .try_forward(&single.narrow(0, i, 1))
+                        .unwrap()
+                })
+                .collect();
+            let apart = Tensor::cat(&parts, 0);
+            let g_apart = Tensor::run_backward(
+                &[&(&apart * &weights).sum(Kind::Float)],
+                &[&single],
+                false,
+                false,
+            );
+            assert!(
+                together.equal(&apart),
+                "{regions}, channels-last {channels_last}: values"
+            );
+            assert!(
+                g_together[0].equal(&g_apart[0]),
+                "{regions}, channels-last {channels_last}: gradients"
+            );
+        }
+    }
 }
