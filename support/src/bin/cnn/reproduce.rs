@@ -8,12 +8,12 @@
 use anyhow::{Result, bail};
 use clap::Args;
 use std::path::PathBuf;
+use support::atomic;
 use support::data::{self, LoadOpts};
 use support::models::Model;
 use support::recipes;
 use support::reproduce::{self, SeedResult};
 use support::train::{self, EvalOpts, FitConfig, Outcome, ensemble_curve, evaluate};
-use support::{atomic, device};
 use tch::nn;
 
 /// `cnn reproduce`'s options.
@@ -67,13 +67,7 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
         },
     )?;
     let spec = recipe.model_for(&data)?;
-    let choice = device::choose_device(args.device.as_deref())?;
-    let device = if spec.is_fmp() {
-        choice.for_fmp()
-    } else {
-        choice
-    }
-    .device;
+    let device = crate::train::device_for(spec.is_fmp(), args.device.as_deref())?;
     let epochs = args
         .epochs
         .unwrap_or(if quick { 1 } else { recipe.fit.epochs });
@@ -103,7 +97,10 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
         support::seed(seed);
         let mut vs = nn::VarStore::new(device);
         let model = spec.build(&vs.root())?;
-        let history = if train::run_dir(&run).join("config.json").exists() {
+        let history = if train::run_dir(&run)
+            .join(train::checkpoint::CONFIG)
+            .exists()
+        {
             let record = train::read_record(&run)?;
             if record.model.as_ref() != Some(&spec)
                 || (FitConfig {

@@ -174,18 +174,18 @@ pub fn rebuild(
     Ok((data, vs, model))
 }
 
-/// The net `spec` describes, with fresh weights, on the device `device` names (or the
-/// best one; an FMP net stays on the CPU where the best is Apple's MPS).
+/// The net `spec` describes, with fresh weights, on [`device_for`] its kind.
 pub fn build(spec: &ModelSpec, device: Option<&str>) -> Result<(nn::VarStore, Box<dyn Model>)> {
-    let choice = device::choose_device(device)?;
-    let choice = if spec.is_fmp() {
-        choice.for_fmp()
-    } else {
-        choice
-    };
-    let vs = nn::VarStore::new(choice.device);
+    let vs = nn::VarStore::new(device_for(spec.is_fmp(), device)?);
     let model = spec.build(&vs.root())?;
     Ok((vs, model))
+}
+
+/// The device `device` names, or the best one; an FMP net stays on the CPU where the best
+/// is Apple's MPS (see `Choice::for_fmp`).
+pub fn device_for(fmp: bool, device: Option<&str>) -> Result<tch::Device> {
+    let choice = device::choose_device(device)?;
+    Ok(if fmp { choice.for_fmp() } else { choice }.device)
 }
 
 fn report(history: &History) {
@@ -221,11 +221,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let fmp = spec
         .as_ref()
         .map_or(plan.label.starts_with("fmp"), |s| s.is_fmp());
-    let choice = device::choose_device(args.device.as_deref())?;
-    let choice = if fmp { choice.for_fmp() } else { choice };
+    let device = device_for(fmp, args.device.as_deref())?;
     // The weights are drawn when the model is built, so the run's seed comes first.
     support::seed(plan.config.seed);
-    let vs = nn::VarStore::new(choice.device);
+    let vs = nn::VarStore::new(device);
     let model = match &spec {
         Some(spec) => spec.build(&vs.root())?,
         None => models::build(&plan.label, &vs.root(), c, classes)?,
