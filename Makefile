@@ -3,9 +3,11 @@
 #   make lab          start JupyterLab on notebooks/ with the rust-cnn kernel
 #                     (options for jupyter lab: make lab ARGS="--no-browser --port 8899")
 #   make tensorboard  TensorBoard on runs/ (options: make tensorboard ARGS="--port 6007")
-#   make test         cargo tests, fmt and clippy, every notebook headless, and make e2e
+#   make test         cargo tests, fmt and clippy, every notebook headless, make e2e and
+#                     make test-cluster
 #   make e2e          JupyterLab driven in headless Chromium, as a student uses it
-.PHONY: setup lab tensorboard test e2e
+#   make test-cluster a sweep run as a Slurm job array on a one-node Slurm started here
+.PHONY: setup lab tensorboard test e2e test-cluster
 ARGS ?=
 
 setup:
@@ -22,3 +24,6 @@ test: setup
 
 e2e: setup
 	@.venv/bin/python scripts/e2e.py
+
+test-cluster: setup
+	@bash scripts/cluster-test.sh

@@ -8,7 +8,8 @@
 #      Fashion-MNIST (Debian's package) and a synthetic CIFAR-10, writing its diary and
 #      runs into a scratch folder so that a student's own diary is never touched
 #   5. make e2e: JupyterLab started by make lab, driven in headless Chromium
-# A skipped browser test is repeated loudly at the very end.
+#   6. make test-cluster: a sweep as a Slurm job array on a one-node Slurm (about 40 s)
+# A skipped browser or cluster test is repeated loudly at the very end.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -65,11 +66,23 @@ unset CNN_QUICK CNN_DATASET CNN_DATA_DIR CNN_DIARY_DIR CNN_RUNS_DIR
 step "make e2e: JupyterLab in headless Chromium"
 e2e=0
 .venv/bin/python scripts/e2e.py || e2e=$?
+[ "$e2e" = 0 ] || [ "$e2e" = 77 ] || exit "$e2e"
+
+step "make test-cluster: a sweep on Slurm"
+cluster=0
+bash scripts/cluster-test.sh || cluster=$?
+[ "$cluster" = 0 ] || [ "$cluster" = 77 ] || exit "$cluster"
+
+loud() {
+  printf '\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n'
+  printf '!! %-73s !!\n' "$@"
+  printf '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n'
+}
 if [ "$e2e" = 77 ]; then
-  printf '\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n'
-  printf '!! THE BROWSER TEST WAS SKIPPED: no Chromium here (see its message above). !!\n'
-  printf '!! make lab was NOT checked in a browser.                                    !!\n'
-  printf '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n'
-elif [ "$e2e" != 0 ]; then
-  exit "$e2e"
+  loud "THE BROWSER TEST WAS SKIPPED: no Chromium here (see its message above)." \
+    "make lab was NOT checked in a browser."
+fi
+if [ "$cluster" = 77 ]; then
+  loud "THE SLURM TEST WAS SKIPPED (see its message above)." \
+    "cnn sweep was NOT checked on a cluster."
 fi

@@ -38,7 +38,7 @@ pub fn root() -> Result<PathBuf> {
 
 /// Fails unless `name` is safe as one file name: letters, digits, `-`, `_`, `.`, not
 /// starting with a dot (so no `..` and no path separators).
-pub(crate) fn check_name(kind: &str, name: &str) -> Result<()> {
+pub fn check_name(kind: &str, name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && !name.starts_with('.')
         && name

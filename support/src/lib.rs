@@ -3,7 +3,8 @@
 //! One module per concept, named after the chapter: `data` (MNIST, Fashion-MNIST,
 //! CIFAR-10 and batches), `fmp` (Graham's fractional max-pooling), `models` (FMP nets,
 //! LeNet-5, the fully connected baseline), `train`, `recipes` (the papers' and the
-//! notebooks' training settings by name), `reproduce` (a recipe over seeds against its paper), `device`, `plot`, `show`, `diary`.
+//! notebooks' training settings by name), `reproduce` (a recipe over seeds against its
+//! paper), `report` (many runs in one table), `device`, `plot`, `show`, `diary`.
 //! A notebook starts with `use support::prelude::*;`.
 
 pub mod atomic;
@@ -16,6 +17,7 @@ pub mod models;
 pub mod plot;
 pub mod recipes;
 pub mod repo;
+pub mod report;
 pub mod reproduce;
 pub mod show;
 pub mod train;

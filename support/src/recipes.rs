@@ -114,6 +114,13 @@ impl Recipe {
     /// The recipe's net for `data`: its channels and classes, after checking that the
     /// data is of the recipe's family.
     pub fn model_for(&self, data: &Dataset) -> Result<ModelSpec> {
+        self.check_data(data)?;
+        let [channels, _, _] = data.image_shape();
+        Ok(self.model.with_io(channels, data.num_classes() as i64))
+    }
+
+    /// Fails unless `data` is of the recipe's family (MNIST-like or CIFAR-10).
+    pub fn check_data(&self, data: &Dataset) -> Result<()> {
         let name = data.loaded.as_ref().map_or(data.name.as_str(), |l| &l.name);
         if !self.family.accepts(name) {
             bail!(
@@ -124,8 +131,7 @@ impl Recipe {
                 self.family.default_dataset()
             );
         }
-        let [channels, _, _] = data.image_shape();
-        Ok(self.model.with_io(channels, data.num_classes() as i64))
+        Ok(())
     }
 }
 

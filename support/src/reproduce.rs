@@ -8,30 +8,10 @@
 use crate::diary::{self, Entry};
 use crate::plot;
 use crate::recipes::Recipe;
-use crate::train::runs_root;
+use crate::train::{TestRecord, runs_root};
 use anyhow::{Context, Result};
 use polars::prelude::{CsvReadOptions, DataFrame, SerReader, df};
 use std::path::PathBuf;
-
-/// One seed's finished run, evaluated once on the test set (and saved with the run as
-/// [`TEST_FILE`], so that running the reproduction again does not test it again).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct SeedResult {
-    pub seed: u64,
-    /// The run's folder name under the runs root.
-    pub run: String,
-    pub epochs: usize,
-    pub seconds_per_epoch: f64,
-    /// The last epoch's validation accuracy, when the run had a validation split.
-    pub val_accuracy: Option<f64>,
-    /// Test error (a fraction) with one pass.
-    pub error_one_pass: f64,
-    /// Test error with the recipe's passes averaged (nets that differ pass to pass).
-    pub error_passes: Option<f64>,
-}
-
-/// The file in a run's folder that holds its [`SeedResult`].
-pub const TEST_FILE: &str = "test.json";
 
 /// The page's name: `reproduce-<recipe>-<data>`, data as `cnn` names it (`mnist`, ...).
 pub fn page_name(recipe: &str, data: &str) -> String {
@@ -39,9 +19,9 @@ pub fn page_name(recipe: &str, data: &str) -> String {
 }
 
 /// One row per seed, errors in percent.
-pub fn seeds_frame(results: &[SeedResult]) -> Result<DataFrame> {
+pub fn seeds_frame(results: &[TestRecord]) -> Result<DataFrame> {
     let col =
-        |f: fn(&SeedResult) -> Option<f64>| -> Vec<Option<f64>> { results.iter().map(f).collect() };
+        |f: fn(&TestRecord) -> Option<f64>| -> Vec<Option<f64>> { results.iter().map(f).collect() };
     Ok(df!(
         "seed" => results.iter().map(|r| r.seed).collect::<Vec<_>>(),
         "run" => results.iter().map(|r| r.run.clone()).collect::<Vec<_>>(),
@@ -55,7 +35,7 @@ pub fn seeds_frame(results: &[SeedResult]) -> Result<DataFrame> {
 
 /// Mean, standard deviation, min and max over the seeds beside the published error, one
 /// row per evaluation (one pass; the recipe's passes), in percent.
-pub fn summary_frame(recipe: &Recipe, results: &[SeedResult]) -> Result<DataFrame> {
+pub fn summary_frame(recipe: &Recipe, results: &[TestRecord]) -> Result<DataFrame> {
     let published = recipe.published.as_ref();
     let mut rows: Vec<(String, Vec<f64>, Option<f64>)> = vec![(
         "1 pass".into(),
@@ -99,7 +79,7 @@ fn sample_sd(v: &[f64]) -> f64 {
 }
 
 /// Writes the page (tables and figure) under the runs root; returns the page's path.
-pub fn write(recipe: &Recipe, data: &str, results: &[SeedResult]) -> Result<PathBuf> {
+pub fn write(recipe: &Recipe, data: &str, results: &[TestRecord]) -> Result<PathBuf> {
     let seeds = seeds_frame(results)?;
     let summary = summary_frame(recipe, results)?;
     let figure = plot::reproduction(&summary)?;

@@ -22,7 +22,7 @@ pub use spec::ModelSpec;
 pub use summary::{debug_forward, summary};
 
 use crate::data::{BatchOpts, Dataset, PixelRange};
-use anyhow::{Result, bail};
+use anyhow::Result;
 use tch::nn::{self, ModuleT};
 use tch::{Device, Tensor};
 
@@ -115,43 +115,14 @@ pub trait Model: ModuleT {
 /// Builds the model called `name` (one of [`MODEL_NAMES`]) under `vs` for data with
 /// `in_channels` channels and `classes` classes.
 ///
-/// Each name is a preset architecture; the channels and classes always come from the
-/// data, so `fmp-cifar10` on MNIST is the CIFAR-10 architecture with a 1-channel first
-/// layer (and MNIST padded to 94x94). The only refusal: `lenet5-classic` with more than
-/// 10 classes, since its RBF output has ten digit bitmaps.
+/// Each name is a preset architecture ([`ModelSpec::preset`]); the channels and classes
+/// always come from the data, so `fmp-cifar10` on MNIST is the CIFAR-10 architecture with
+/// a 1-channel first layer (and MNIST padded to 94x94). The only refusal: `lenet5-classic`
+/// with more than 10 classes, since its RBF output has ten digit bitmaps.
 pub fn build(name: &str, vs: &nn::Path, in_channels: i64, classes: i64) -> Result<Box<dyn Model>> {
-    let lenet = |config: LeNet5Config| -> Result<Box<dyn Model>> {
-        let config = LeNet5Config {
-            in_channels,
-            classes,
-            ..config
-        };
-        Ok(Box::new(LeNet5::new(vs, config)?))
-    };
-    if let Some(config) = fmp_preset(name) {
-        let config = FmpConfig {
-            in_channels,
-            classes,
-            ..config
-        };
-        return Ok(Box::new(FmpNet::new(vs, config)?));
-    }
-    match name {
-        "fcnn" => {
-            let config = FcnnConfig {
-                in_channels,
-                classes,
-                ..FcnnConfig::cifar10()
-            };
-            Ok(Box::new(Fcnn::new(vs, config)?))
-        }
-        "lenet5-classic" => lenet(LeNet5Config::classic()),
-        "lenet5-modern" => lenet(LeNet5Config::modern()),
-        other => bail!(
-            "unknown model {other:?}; the models are: {}",
-            MODEL_NAMES.join(", ")
-        ),
-    }
+    ModelSpec::preset(name)?
+        .with_io(in_channels, classes)
+        .build(vs)
 }
 
 /// The configuration behind an FMP model name (`fmp-mnist`, `fmp-cifar10`,

@@ -2,8 +2,11 @@
 //! `cnn eval` and `cnn resume` can load a run's checkpoint into it, whether the run came
 //! from the command line or from a notebook that changed a preset's settings.
 
-use super::{Fcnn, FcnnConfig, FmpConfig, FmpNet, LeNet5, LeNet5Config, Model};
-use anyhow::Result;
+use super::{
+    Fcnn, FcnnConfig, FmpConfig, FmpNet, LeNet5, LeNet5Config, MODEL_NAMES, Model, fmp_preset,
+};
+use crate::fmp::Regions;
+use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 use tch::nn;
 
@@ -17,6 +20,31 @@ pub enum ModelSpec {
 }
 
 impl ModelSpec {
+    /// The preset net behind a model name (one of [`MODEL_NAMES`]), with the channels and
+    /// classes of the data it was designed for; [`ModelSpec::with_io`] fits it to others.
+    pub fn preset(name: &str) -> Result<ModelSpec> {
+        if let Some(config) = fmp_preset(name) {
+            return Ok(config.into());
+        }
+        Ok(match name {
+            "fcnn" => FcnnConfig::cifar10().into(),
+            "lenet5-classic" => LeNet5Config::classic().into(),
+            "lenet5-modern" => LeNet5Config::modern().into(),
+            other => bail!(
+                "unknown model {other:?}; the models are: {}",
+                MODEL_NAMES.join(", ")
+            ),
+        })
+    }
+
+    /// The same FMP net with other pooling regions; an error for a net without FMP.
+    pub fn with_regions(&self, regions: Regions) -> Result<ModelSpec> {
+        match self.clone() {
+            ModelSpec::Fmp(c) => Ok(ModelSpec::Fmp(FmpConfig { regions, ..c })),
+            _ => bail!("pooling regions only apply to the FMP nets (fmp-*), not to this net"),
+        }
+    }
+
     /// Builds the net under `vs`, with fresh weights.
     pub fn build(&self, vs: &nn::Path) -> Result<Box<dyn Model>> {
         Ok(match self {
@@ -45,6 +73,43 @@ impl ModelSpec {
                 ..c
             }),
         }
+    }
+
+    /// `(in_channels, classes)`.
+    pub fn io(&self) -> (i64, i64) {
+        match self {
+            ModelSpec::Fmp(c) => (c.in_channels, c.classes),
+            ModelSpec::Lenet5(c) => (c.in_channels, c.classes),
+            ModelSpec::Fcnn(c) => (c.in_channels, c.classes),
+        }
+    }
+
+    /// The FMP layers' regions; `None` for a net without FMP.
+    pub fn regions(&self) -> Option<Regions> {
+        match self {
+            ModelSpec::Fmp(c) => Some(c.regions),
+            _ => None,
+        }
+    }
+
+    /// True when `self` is `other` but for the channels, classes and pooling regions,
+    /// which a run may change without changing which net it is.
+    pub fn same_net_as(&self, other: &ModelSpec) -> bool {
+        let (channels, classes) = other.io();
+        let fitted = self.with_io(channels, classes);
+        let fitted = match other.regions() {
+            Some(regions) => fitted.with_regions(regions).unwrap_or(fitted),
+            None => fitted,
+        };
+        fitted == *other
+    }
+
+    /// The model name of the preset this net is (see [`ModelSpec::same_net_as`]); `None`
+    /// for a net with settings of its own.
+    pub fn preset_name(&self) -> Option<&'static str> {
+        MODEL_NAMES
+            .into_iter()
+            .find(|name| ModelSpec::preset(name).is_ok_and(|p| p.same_net_as(self)))
     }
 
     /// True for an FMP net, which runs on the CPU on Apple MPS (see `Choice::for_fmp`).

@@ -15,6 +15,9 @@ struct BarPanel {
     format: fn(f64) -> String,
     /// How an axis tick is written (fewer decimals than the values).
     tick: fn(f64) -> String,
+    /// Each bar's `(low, high)`, drawn as a line across the bar's end: the range over
+    /// runs whose mean the bar is. Empty for plain bars.
+    spread: Vec<(f64, f64)>,
 }
 
 /// Stacked bar panels sharing the model names.
@@ -79,6 +82,7 @@ pub fn model_comparison(df: &DataFrame) -> Result<Figure> {
             values: values.into_iter().map(|v| v * scale).collect(),
             format,
             tick,
+            spread: Vec::new(),
         })
     };
     let panels = vec![
@@ -120,6 +124,7 @@ pub fn reproduction(df: &DataFrame) -> Result<Figure> {
             values: values.iter().map(|column| column[i]).collect(),
             format: percent,
             tick: |v| format!("{v:.1}%"),
+            spread: Vec::new(),
         })
         .collect();
     let labels = ["mean over seeds", "best seed", "worst seed", "paper"];
@@ -129,6 +134,53 @@ pub fn reproduction(df: &DataFrame) -> Result<Figure> {
     };
     let height = bars.panel_height() * bars.panels.len() as u32;
     Ok(Figure::new(760, height, bars))
+}
+
+/// Settings side by side (see `crate::report`): for the test accuracy with one pass and
+/// for the last validation accuracy, a panel with each setting's mean over its runs as a
+/// bar and the range from its worst to its best run as a line.
+///
+/// Columns `label` (text, the setting's name) and, in fractions, `test_acc_1_pass_mean`, `_min`, `_max` and
+/// `final_val_acc_mean`, `_min`, `_max`. A metric no setting has is left out.
+pub fn settings_spread(df: &DataFrame) -> Result<Figure> {
+    const FIGURE: &str = "settings_spread";
+    require_rows(df, FIGURE)?;
+    let settings = strings(df, "label", FIGURE)?;
+    let mut panels = Vec::new();
+    for (title, metric) in [
+        ("Test accuracy, 1 pass", "test_acc_1_pass"),
+        ("Validation accuracy, last epoch", "final_val_acc"),
+    ] {
+        let [mean, min, max] = ["mean", "min", "max"]
+            .map(|stat| floats_or_nan(df, &format!("{metric}_{stat}"), FIGURE));
+        let (mean, min, max) = (mean?, min?, max?);
+        if mean.iter().all(|v| !v.is_finite()) {
+            continue;
+        }
+        panels.push(BarPanel {
+            title: title.to_string(),
+            values: mean.iter().map(|v| 100.0 * v).collect(),
+            format: percent,
+            tick: |v| format!("{v:.1}%"),
+            spread: min
+                .iter()
+                .zip(&max)
+                .map(|(l, h)| (100.0 * l, 100.0 * h))
+                .collect(),
+        });
+    }
+    if panels.is_empty() {
+        anyhow::bail!(
+            "{FIGURE}: no setting has a test or validation accuracy to draw (test the runs \
+             with `cnn train --test`, or train with a validation split)"
+        );
+    }
+    let bars = Bars {
+        models: settings,
+        panels,
+    };
+    let height = bars.panel_height() * bars.panels.len() as u32;
+    Ok(Figure::new(860, height, bars))
 }
 
 impl Paint for Bars {
@@ -149,7 +201,13 @@ impl Bars {
     where
         DB::ErrorType: 'static,
     {
-        let finite = panel.values.iter().copied().filter(|v| v.is_finite());
+        let highs = panel.spread.iter().map(|&(_, high)| high);
+        let finite = panel
+            .values
+            .iter()
+            .copied()
+            .chain(highs)
+            .filter(|v| v.is_finite());
         let (lo, hi) = finite.fold((0f64, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
         if !hi.is_finite() {
             let note = canvas::Message {
@@ -201,14 +259,32 @@ impl Bars {
             );
             bar.set_margin(5, 5, 0, 0);
             chart.draw_series(std::iter::once(bar))?;
+            if let Some(&(low, high)) = panel.spread.get(k)
+                && low.is_finite()
+                && high.is_finite()
+            {
+                let range = PathElement::new(
+                    vec![
+                        (low, SegmentValue::CenterOf(slot)),
+                        (high, SegmentValue::CenterOf(slot)),
+                    ],
+                    BLACK.stroke_width(2),
+                );
+                chart.draw_series(std::iter::once(range))?;
+            }
             let style = canvas::anchored(
                 font(12),
                 plotters::style::text_anchor::HPos::Left,
                 plotters::style::text_anchor::VPos::Center,
             );
+            // The value is written past the range's line, where there is one.
+            let end = panel.spread.get(k).map_or(
+                v,
+                |&(_, high)| if high.is_finite() { v.max(high) } else { v },
+            );
             let label = Text::new(
                 format!(" {}", format(v)),
-                (v, SegmentValue::CenterOf(slot)),
+                (end, SegmentValue::CenterOf(slot)),
                 style,
             );
             chart.draw_series(std::iter::once(label))?;

@@ -6,8 +6,8 @@
 //! scalars. The history is the commit point: what it lists is saved.
 
 use super::checkpoint::{
-    CHECKPOINT, HISTORY, RunRecord, create_run_dir, load_checkpoint, run_dir, save_checkpoint,
-    write_history, write_record,
+    CHECKPOINT, CONFIG, HISTORY, RunRecord, create_run_dir, load_checkpoint, run_dir,
+    save_checkpoint, write_history, write_record,
 };
 use super::checks::{check_fit, check_output};
 use super::config::FitConfig;
@@ -121,6 +121,38 @@ pub fn resume(
     println!("resuming run {run} after epoch {}", records.len());
     tch::manual_seed(config.seed.wrapping_add(records.len() as u64) as i64);
     train_epochs(model, vs, data, config, dir, records)
+}
+
+/// Continues run `config.run` when its folder already holds it (the same net, data and
+/// settings, whatever its epoch count), else starts it with [`fit`]: what a job that may
+/// be stopped and started again calls (`cnn reproduce`, a sweep's task). A folder that
+/// holds a different run is an error, never overwritten.
+pub fn fit_or_resume(
+    model: &dyn Model,
+    vs: &mut nn::VarStore,
+    data: &Dataset,
+    config: &FitConfig,
+) -> Result<History> {
+    let Some(run) = config.run.as_deref() else {
+        bail!("fit_or_resume needs the run's name: set `run: Some(\"<name>\".into())`");
+    };
+    if !run_dir(run).join(CONFIG).exists() {
+        return fit(model, vs, data, config);
+    }
+    let record = super::checkpoint::read_record(run)?;
+    let recorded = FitConfig {
+        epochs: config.epochs,
+        run: config.run.clone(),
+        ..record.config
+    };
+    if record.model != model.spec() || record.dataset != data.name || recorded != *config {
+        bail!(
+            "{} holds a run with other settings (net, data or training) than this one; move \
+             it away or delete it to start this run afresh, or choose another run name",
+            run_dir(run).display()
+        );
+    }
+    resume(model, vs, data, config)
 }
 
 /// `<data set>-<seconds since 1970>`, unique enough for runs started by hand.

@@ -10,8 +10,8 @@
 //! `checks.rs` what is checked before it starts, `history.rs` the per-epoch record,
 //! `checkpoint.rs` the run folders, `evaluate.rs` evaluation and repeated passes,
 //! `timing.rs` epoch-time estimates, `progress.rs` the progress line, `results.rs` a
-//! model's numbers passed between notebooks, `interrupt.rs` Ctrl-C handling and
-//! `tensorboard.rs` the event files.
+//! model's numbers passed between notebooks, `test_record.rs` a finished run's one test,
+//! `interrupt.rs` Ctrl-C handling and `tensorboard.rs` the event files.
 
 pub mod adam;
 pub mod checkpoint;
@@ -24,6 +24,7 @@ mod interrupt;
 mod progress;
 pub mod results;
 pub mod tensorboard;
+pub mod test_record;
 pub mod timing;
 
 pub use checkpoint::{load_checkpoint, read_history, read_record, run_dir, runs_root};
@@ -31,7 +32,8 @@ pub use config::{FitConfig, LrSchedule, Optimizer, Stepper};
 pub use evaluate::{
     Ensemble, EvalOpts, Evaluation, Split, ensemble_curve, evaluate, predict_repeated,
 };
-pub use fit::{Diverged, fit, resume};
+pub use fit::{Diverged, fit, fit_or_resume, resume};
 pub use history::{EpochRecord, History, Outcome};
 pub use results::Results;
+pub use test_record::{TEST_FILE, TestRecord, read_test, test_once};
 pub use timing::{EpochEstimate, compare_devices, estimate_epoch_time};

@@ -5,6 +5,7 @@
 mod cli_bad_inputs;
 mod cli_recipes;
 mod cli_runs;
+mod cli_sweep;
 mod cli_util;
 mod data_augment;
 mod data_bad_inputs;

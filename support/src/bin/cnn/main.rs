@@ -10,8 +10,10 @@ mod eval;
 mod fmp;
 mod profile;
 mod recipes;
+mod report;
 mod reproduce;
 mod summary;
+mod sweep;
 mod train;
 
 #[derive(Parser)]
@@ -65,6 +67,15 @@ enum Command {
     /// Train a recipe once per seed, test each run once, and write one table of mean and
     /// spread next to the paper's number (runs/reproduce-<recipe>-<data>.md).
     Reproduce(reproduce::ReproduceArgs),
+    /// Write a grid of runs (models or recipes x regions x learning rates x seeds) as a
+    /// Slurm job array and a plain shell script, under runs/NAME/.
+    Sweep(sweep::SweepArgs),
+    /// Gather every run under a folder into one table (CSV, Markdown and a figure in
+    /// <folder>/report/), finished, unfinished or corrupt.
+    Report {
+        /// The folder holding the runs, at any depth (a sweep's runs/NAME, or runs).
+        dir: std::path::PathBuf,
+    },
     /// Continue a run from its last checkpoint.
     Resume {
         run: String,
@@ -150,6 +161,8 @@ fn main() {
             data_path,
         } => recipes::run(measure, dataset.as_deref(), data_path),
         Command::Reproduce(args) => reproduce::run(args),
+        Command::Sweep(args) => sweep::run(args),
+        Command::Report { dir } => report::run(&dir),
         Command::Bench(args) => bench::run(args),
         Command::Data { command } => data::run(command),
         Command::Summary {

@@ -8,12 +8,10 @@
 use anyhow::{Result, bail};
 use clap::Args;
 use std::path::PathBuf;
-use support::atomic;
 use support::data::{self, LoadOpts};
-use support::models::Model;
 use support::recipes;
-use support::reproduce::{self, SeedResult};
-use support::train::{self, EvalOpts, FitConfig, Outcome, ensemble_curve, evaluate};
+use support::reproduce;
+use support::train::{self, FitConfig, Outcome, test_once};
 use tch::nn;
 
 /// `cnn reproduce`'s options.
@@ -97,84 +95,24 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
         support::seed(seed);
         let mut vs = nn::VarStore::new(device);
         let model = spec.build(&vs.root())?;
-        let history = if train::run_dir(&run)
-            .join(train::checkpoint::CONFIG)
-            .exists()
-        {
-            let record = train::read_record(&run)?;
-            if record.model.as_ref() != Some(&spec)
-                || (FitConfig {
-                    epochs,
-                    ..record.config.clone()
-                }) != config
-            {
-                bail!(
-                    "{} holds a run with other settings than {} now has; move it away (or \
-                     delete it) to train this seed afresh",
-                    train::run_dir(&run).display(),
-                    recipe.name
-                );
-            }
-            println!("seed {seed}: continuing {}", train::run_dir(&run).display());
-            train::resume(model.as_ref(), &mut vs, &data, &config)?
-        } else {
-            println!("seed {seed}: training {run}");
-            train::fit(model.as_ref(), &vs, &data, &config)?
-        };
+        println!("seed {seed}: {run}");
+        let history = train::fit_or_resume(model.as_ref(), &mut vs, &data, &config)?;
         if let Outcome::Interrupted { .. } = history.outcome {
             println!("stopped in seed {seed}; run the same `cnn reproduce` again to continue");
             return Ok(());
         }
-        let saved = history.run_dir.join(reproduce::TEST_FILE);
-        let earlier: Option<SeedResult> = std::fs::read_to_string(&saved)
-            .ok()
-            .and_then(|text| serde_json::from_str(&text).ok())
-            .filter(|r: &SeedResult| r.epochs == history.epochs());
-        let result = match earlier {
-            Some(result) => result,
-            None => {
-                let result =
-                    test_once(model.as_ref(), &data, device, &recipe, seed, &run, &history)?;
-                atomic::write(&saved, serde_json::to_string_pretty(&result)?.as_bytes())?;
-                result
-            }
-        };
+        let result = test_once(
+            model.as_ref(),
+            &data,
+            device,
+            recipe.passes,
+            &config,
+            &history,
+        )?;
         results.push(result);
     }
     let page = reproduce::write(&recipe, &name, &results)?;
     println!("{}", reproduce::summary_frame(&recipe, &results)?);
     println!("report: {}", page.display());
     Ok(())
-}
-
-/// The run's one look at the test set: one pass, and the recipe's passes averaged when
-/// the net differs pass to pass.
-fn test_once(
-    model: &dyn Model,
-    data: &data::Dataset,
-    device: tch::Device,
-    recipe: &recipes::Recipe,
-    seed: u64,
-    run: &str,
-    history: &train::History,
-) -> Result<SeedResult> {
-    let opts = EvalOpts::new(device);
-    // The pooling regions of the test passes are drawn from the seed: the same numbers
-    // every time this run is tested.
-    tch::manual_seed(seed as i64);
-    let (one, many) = if recipe.passes > 1 && model.random_at_test_time() {
-        let curve = ensemble_curve(model, data, &opts, &[1, recipe.passes])?;
-        (curve.accuracy(1)?, Some(curve.accuracy(recipe.passes)?))
-    } else {
-        (evaluate(model, data, &opts)?.accuracy, None)
-    };
-    Ok(SeedResult {
-        seed,
-        run: run.to_string(),
-        epochs: history.epochs(),
-        seconds_per_epoch: history.seconds_per_epoch(),
-        val_accuracy: history.records.last().and_then(|r| r.val_acc),
-        error_one_pass: 1.0 - one,
-        error_passes: many.map(|a| 1.0 - a),
-    })
 }

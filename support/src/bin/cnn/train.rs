@@ -8,10 +8,11 @@ use clap::Args;
 use std::path::PathBuf;
 use support::data::{self, Augment, Dataset, LoadOpts};
 use support::device;
-use support::models::{self, Model, ModelSpec};
+use support::fmp::Regions;
+use support::models::{Model, ModelSpec};
 use support::recipes::{self, Recipe};
 use support::train::checkpoint::RunRecord;
-use support::train::{self, FitConfig, History, LrSchedule, Outcome};
+use support::train::{self, FitConfig, History, LrSchedule, Outcome, TestRecord};
 use tch::nn;
 
 /// `cnn train`'s options. A recipe (`--recipe`) sets the net and the training; the flags
@@ -61,20 +62,55 @@ pub struct TrainArgs {
     /// Default 0, or the recipe's.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// The FMP layers' pooling regions: pseudorandom-overlapping, pseudorandom-disjoint,
+    /// random-overlapping, random-disjoint or native (FMP nets only; default: the net's).
+    #[arg(long)]
+    pub regions: Option<Regions>,
+    /// If the run folder (--run-name) already holds this run, continue it from its last
+    /// checkpoint instead of starting afresh; a finished one is left as it is. For jobs
+    /// that may be stopped and started again, such as a sweep's tasks.
+    #[arg(long = "continue", requires = "run_name")]
+    pub continue_run: bool,
+    /// When training ends, test the run once (1 pass, and the recipe's passes averaged
+    /// for FMP nets, 12 without a recipe) and keep the result in the run's test.json.
+    #[arg(long)]
+    pub test: bool,
 }
+
+/// Test passes averaged for an FMP net trained without a recipe: the notebooks' count.
+const FMP_TEST_PASSES: usize = 12;
 
 /// What to train, settled from the flags before any data is loaded, so that a
 /// contradiction costs nothing.
-struct Plan {
+pub(crate) struct Plan {
     /// The model's name, or the recipe's.
     label: String,
     recipe: Option<Recipe>,
+    /// The net, still with its preset's channels and classes.
+    spec: ModelSpec,
     dataset: String,
     config: FitConfig,
+    /// Test passes for `--test`.
+    passes: usize,
 }
 
 impl Plan {
-    fn new(args: &TrainArgs, quick: bool) -> Result<Plan> {
+    pub(crate) fn new(args: &TrainArgs, quick: bool) -> Result<Plan> {
+        let mut plan = Plan::from_net_flags(args, quick)?;
+        if let Some(regions) = args.regions {
+            if !plan.spec.is_fmp() {
+                bail!(
+                    "{} has no fractional max-pooling; drop --regions {regions}",
+                    plan.label
+                );
+            }
+            plan.spec = plan.spec.with_regions(regions)?;
+        }
+        Ok(plan)
+    }
+
+    /// The plan from the model or recipe and the training flags, before `--regions`.
+    fn from_net_flags(args: &TrainArgs, quick: bool) -> Result<Plan> {
         let Some(name) = &args.recipe else {
             let Some(model) = &args.model else {
                 bail!(
@@ -82,12 +118,7 @@ impl Plan {
                      --recipe graham-mnist); `cnn recipes` lists the recipes"
                 );
             };
-            if !models::MODEL_NAMES.contains(&model.as_str()) {
-                bail!(
-                    "unknown model {model:?}; the models are: {}",
-                    models::MODEL_NAMES.join(", ")
-                );
-            }
+            let spec = ModelSpec::preset(model)?;
             let Some(dataset) = args.dataset.clone() else {
                 bail!("name the data set: --dataset mnist (or fashion-mnist, cifar10)");
             };
@@ -107,6 +138,8 @@ impl Plan {
             return Ok(Plan {
                 label: model.clone(),
                 recipe: None,
+                passes: if spec.is_fmp() { FMP_TEST_PASSES } else { 1 },
+                spec,
                 dataset,
                 config,
             });
@@ -143,6 +176,8 @@ impl Plan {
                 .dataset
                 .clone()
                 .unwrap_or_else(|| recipe.family.default_dataset().to_string()),
+            spec: recipe.model.clone(),
+            passes: recipe.passes,
             recipe: Some(recipe),
             config,
         })
@@ -212,23 +247,16 @@ pub fn run(args: TrainArgs) -> Result<()> {
             ..LoadOpts::default()
         },
     )?;
-    let [c, _, _] = data.image_shape();
-    let classes = data.num_classes() as i64;
-    let spec = match &plan.recipe {
-        Some(recipe) => Some(recipe.model_for(&data)?),
-        None => None,
-    };
-    let fmp = spec
-        .as_ref()
-        .map_or(plan.label.starts_with("fmp"), |s| s.is_fmp());
-    let device = device_for(fmp, args.device.as_deref())?;
+    if let Some(recipe) = &plan.recipe {
+        recipe.check_data(&data)?;
+    }
+    let [channels, _, _] = data.image_shape();
+    let spec = plan.spec.with_io(channels, data.num_classes() as i64);
+    let device = device_for(spec.is_fmp(), args.device.as_deref())?;
     // The weights are drawn when the model is built, so the run's seed comes first.
     support::seed(plan.config.seed);
-    let vs = nn::VarStore::new(device);
-    let model = match &spec {
-        Some(spec) => spec.build(&vs.root())?,
-        None => models::build(&plan.label, &vs.root(), c, classes)?,
-    };
+    let mut vs = nn::VarStore::new(device);
+    let model = spec.build(&vs.root())?;
     let run = args
         .run_name
         .clone()
@@ -237,9 +265,33 @@ pub fn run(args: TrainArgs) -> Result<()> {
         run: Some(run),
         ..plan.config
     };
-    let history = train::fit(model.as_ref(), &vs, &data, &config)?;
+    let history = if args.continue_run {
+        train::fit_or_resume(model.as_ref(), &mut vs, &data, &config)?
+    } else {
+        train::fit(model.as_ref(), &vs, &data, &config)?
+    };
     report(&history);
+    if args.test && history.outcome == Outcome::Finished {
+        let test = train::test_once(
+            model.as_ref(),
+            &data,
+            device,
+            plan.passes,
+            &config,
+            &history,
+        )?;
+        println!("{}", describe_test(&test));
+    }
     Ok(())
+}
+
+/// `test error 1.23 % (1 pass), 0.98 % (12 passes)`.
+fn describe_test(test: &TestRecord) -> String {
+    let mut line = format!("test error {:.2} % (1 pass)", 100.0 * test.error_one_pass);
+    if let Some(e) = test.error_passes {
+        line += &format!(", {:.2} % ({} passes)", 100.0 * e, test.passes);
+    }
+    line
 }
 
 /// `cnn resume <run> [--epochs N]`.
