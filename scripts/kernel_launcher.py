@@ -72,9 +72,25 @@ def warm_from(first, folder):
 
 
 def children(pid):
-    """The processes whose parent is `pid`."""
-    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
-    return [int(p) for p in found.split()]
+    """The processes whose parent is `pid`: read from /proc where there is one (Linux,
+    slim container images without pgrep included), else from pgrep (macOS)."""
+    if not os.path.isdir("/proc"):
+        found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+        return [int(p) for p in found.split()]
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:  # the process ended meanwhile
+            continue
+        # "pid (command) state ppid ...": the command may hold spaces and parentheses,
+        # so the fields are counted from its last ")".
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry))
+    return found
 
 
 def own_group():

@@ -2,7 +2,7 @@
 
 The kernel gets no environment of its own except what the kernelspec's `env` block says,
 so that block carries everything the notebooks need: libtorch from the venv's torch,
-its `lib` folder on the library path, cargo on PATH, a persistent EVCXR_TMPDIR, and
+its `lib` folder and Rust's standard library on the library path, cargo on PATH, a persistent EVCXR_TMPDIR, and
 OpenMP threads that sleep instead of spinning between libtorch's ops.
 The spec is written into a new folder and swapped in, so a failure keeps the old one.
 
@@ -49,9 +49,14 @@ def main() -> int:
     ap.add_argument("--torch", required=True, help="the torch package folder (LIBTORCH)")
     ap.add_argument("--evcxr", required=True, help="path of evcxr_jupyter")
     ap.add_argument("--cargo", required=True, help="path of cargo")
+    ap.add_argument("--rust-lib", required=True, help="rustc --print target-libdir")
     args = ap.parse_args()
 
-    torch_lib = os.path.join(args.torch, "lib")
+    # evcxr links each cell against Rust's standard library as a shared library
+    # (libstd-*.so). Built with Rust 1.95, a cell's .so names that library's folder (its
+    # RUNPATH); built with Rust 1.99.1 it names none and does not load ("dlopen failed").
+    # So the folder goes on the library path, next to libtorch's.
+    library_path = os.pathsep.join([os.path.join(args.torch, "lib"), args.rust_lib])
     cargo_dir = os.path.dirname(args.cargo)
     path = os.pathsep.join([cargo_dir, os.path.join(args.repo, ".venv", "bin"), os.environ.get("PATH", "")])
     spec = {
@@ -67,8 +72,8 @@ def main() -> int:
         "interrupt_mode": "signal",
         "env": {
             "LIBTORCH": args.torch,
-            "LD_LIBRARY_PATH": torch_lib,
-            "DYLD_LIBRARY_PATH": torch_lib,
+            "LD_LIBRARY_PATH": library_path,
+            "DYLD_LIBRARY_PATH": library_path,
             "PATH": path,
             "EVCXR_TMPDIR": os.path.join(args.repo, ".evcxr", "0"),
             "CNN_REPO": args.repo,

@@ -135,9 +135,11 @@ if [ "$(cat .cargo/config.toml 2>/dev/null)" != "$config" ]; then
 fi
 
 # --- 5. The kernelspec rust-cnn --------------------------------------------------------
+rust_lib=$(rustc --print target-libdir 2>/dev/null) && [ -d "$rust_lib" ] ||
+  die "rustc --print target-libdir gave no folder; check the Rust installation (rustup show)"
 run_logged "writing the rust-cnn kernelspec" .setup/kernel.log \
   .venv/bin/python scripts/kernelspec.py --repo "$repo" --torch "$torch_dir" \
-  --evcxr "$repo/$evcxr" --cargo "$(command -v cargo)"
+  --evcxr "$repo/$evcxr" --cargo "$(command -v cargo)" --rust-lib "$rust_lib"
 
 # --- 6. Pre-warm the notebooks' build cache --------------------------------------------
 warm_hash=$( (cat Cargo.lock support/Cargo.toml .venv/share/jupyter/kernels/rust-cnn/kernel.json .evcxr/.cargo/config.toml scripts/notebooks.py
