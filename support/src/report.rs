@@ -150,7 +150,8 @@ fn fill_row(dir: &Path, run: String) -> Result<Row> {
     } else {
         Vec::new()
     };
-    let test = read_test(dir)?;
+    // A test of weights older than the last epoch does not describe the run.
+    let test = read_test(dir)?.filter(|t| t.epochs == history.len());
     let planned = record.config.epochs;
     let finished = history.len() >= planned;
     let val: Vec<f64> = history.iter().filter_map(|r| r.val_acc).collect();
@@ -180,15 +181,8 @@ fn fill_row(dir: &Path, run: String) -> Result<Row> {
         planned: Some(planned as u64),
         final_val: val.last().copied(),
         best_val: val.iter().copied().reduce(f64::max),
-        // A test of weights older than the last epoch does not describe the run.
-        test_one: test
-            .as_ref()
-            .filter(|t| t.epochs == history.len())
-            .map(|t| 1.0 - t.error_one_pass),
-        test_passes: test
-            .as_ref()
-            .filter(|t| t.epochs == history.len())
-            .and_then(|t| t.error_passes.map(|e| 1.0 - e)),
+        test_one: test.as_ref().map(|t| 1.0 - t.error_one_pass),
+        test_passes: test.as_ref().and_then(|t| t.error_passes.map(|e| 1.0 - e)),
         passes: test.as_ref().map(|t| t.passes as u64),
         seconds_per_epoch: (!history.is_empty()).then(|| seconds / history.len() as f64),
     })

@@ -95,7 +95,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
         bail!("--seeds 0 trains nothing; use 1 or more");
     }
     let dir = std::path::absolute(runs_root().join(&args.name))?;
-    let tasks = grid(&args, &dir)?;
+    let tasks = grid(&args, &dir);
     if tasks.len() > LARGE && !args.yes {
         bail!(
             "this grid has {} runs (more than {LARGE}); add --yes if that is what you want",
@@ -142,7 +142,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
 }
 
 /// The grid's runs: (models, then recipes) x regions x learning rates x seeds.
-fn grid(args: &SweepArgs, dir: &Path) -> Result<Vec<Task>> {
+fn grid(args: &SweepArgs, dir: &Path) -> Vec<Task> {
     let nets = args
         .models
         .iter()
@@ -210,7 +210,7 @@ fn grid(args: &SweepArgs, dir: &Path) -> Result<Vec<Task>> {
             }
         }
     }
-    Ok(tasks)
+    tasks
 }
 
 fn optional<T: Clone>(values: &[T]) -> Vec<Option<T>> {
