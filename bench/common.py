@@ -1,6 +1,15 @@
-"""Shared pieces of the PyTorch peers that `cnn bench` runs: Fashion-MNIST from IDX
-files, the models as the Rust crate builds them (LeNet-5 modern and the FMP nets, whose
-sizes the crate passes in), timing, accuracy and peak RSS."""
+"""Shared pieces of the PyTorch peers that `cnn bench` runs: Fashion-MNIST from IDX files,
+the models as the Rust crate builds them (LeNet-5 modern and the FMP nets, whose sizes the
+crate passes in), batches made inside the clock, the timed training and evaluation loops,
+and the one JSON line each peer prints.
+
+Every side of a comparison does the same work inside its clocks: training turns uint8
+images into normalised, padded float batches as it goes (the crate does too), and
+evaluation averages the softmax of `--passes` test-mode passes per batch.
+
+Run alone, it prints a model's parameter count (the crate's tests compare it with theirs):
+    python common.py --model fmp-mnist --fmp-input 36 --fmp-pooled 25,... --fmp-growth 32
+"""
 
 import argparse
 import gzip
@@ -15,23 +24,40 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 MEAN, STD = 0.2860, 0.3530  # Fashion-MNIST pixels in [0, 1]
+MODELS = ["lenet5-modern", "fmp-mnist", "fmp-cifar10", "fmp-cifar10-large"]
 
 
-def parse_args(description):
+def parse_args(description, tuned=False):
     p = argparse.ArgumentParser(description=description)
-    p.add_argument("--model", choices=["lenet5-modern", "fmp-mnist", "fmp-cifar10", "fmp-cifar10-large"],
-                   required=True)
+    p.add_argument("--model", choices=MODELS, required=True)
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--data", required=True, help="folder with the Fashion-MNIST .gz IDX files")
+    p.add_argument("--data", help="folder with the Fashion-MNIST .gz IDX files")
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seconds", type=float, default=0.0, help="time box; 0 = one full epoch")
     p.add_argument("--test-limit", type=int, default=10000)
+    p.add_argument("--passes", type=int, default=1, help="test-mode passes averaged per image")
     p.add_argument("--fmp-input", type=int, default=36)
     p.add_argument("--fmp-pooled", default="", help="pooled sides, from the Rust FmpSizes")
     p.add_argument("--fmp-growth", type=int, default=32, help="filters per block: F n in block n")
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
+    if tuned:
+        p.add_argument("--compile", action="store_true", help="torch.compile the model")
     return p.parse_args()
+
+
+def setup(args):
+    """Threads, seed and device, the same way in every peer. On CUDA, cuDNN picks its
+    fastest convolution algorithms (the batch shape is fixed)."""
+    if not args.data:
+        raise SystemExit("--data is required: the folder with the Fashion-MNIST .gz IDX files")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda, but this PyTorch sees no CUDA GPU")
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    torch.backends.cudnn.benchmark = args.device == "cuda"
+    return torch.device(args.device)
 
 
 def read_idx(path):
@@ -93,6 +119,7 @@ class FmpNet(nn.Module):
 
 
 def build(args):
+    """The model and the side of its square input."""
     if args.model == "lenet5-modern":
         return LeNet5Modern(), 28
     pooled = [int(s) for s in args.fmp_pooled.split(",")]
@@ -107,12 +134,47 @@ def pad_to(x, side):
     return F.pad(x, (d // 2, d - d // 2, d // 2, d - d // 2))
 
 
-def train(model, batches, seconds, lr):
-    """Adam steps over `batches` until they run out or `seconds` pass (after 3 warm-up
-    steps, which are not timed). Returns images per second."""
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
+class Pixels:
+    """uint8 images kept on the device; `batch` makes a normalised, padded float batch of
+    some of them (inside the clock, as the crate does)."""
+
+    def __init__(self, images, side, device, channels_last=False):
+        self.images = torch.from_numpy(images.copy()).unsqueeze(1).to(device)
+        self.side = side
+        self.format = torch.channels_last if channels_last else torch.contiguous_format
+
+    def __len__(self):
+        return self.images.shape[0]
+
+    def batch(self, index):
+        x = self.images[index].float().div_(255).sub_(MEAN).div_(STD)
+        return pad_to(x, self.side).contiguous(memory_format=self.format)
+
+
+def labels_on(labels, device):
+    return torch.from_numpy(labels.astype(np.int64)).to(device)
+
+
+def shuffled_batches(pixels, labels, batch_size, device):
+    """One epoch of shuffled batches, made as they are needed."""
+    order = torch.randperm(len(pixels), device=device)
+    for i in range(0, len(order), batch_size):
+        idx = order[i:i + batch_size]
+        yield pixels.batch(idx), labels[idx]
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def train(model, opt, batches, seconds, device):
+    """Optimizer steps over `batches` until they run out or `seconds` pass. The first 3
+    steps are warm-up, not timed (with torch.compile, they hold the compilation).
+    Returns (images per second, warm-up seconds)."""
     model.train()
-    images, start, warm = 0, None, 0
+    begin = time.perf_counter()
+    images, start, warm, warmup_s = 0, None, 0, float("nan")
     for x, y in batches:
         loss = F.cross_entropy(model(x), y)
         opt.zero_grad()
@@ -121,33 +183,53 @@ def train(model, batches, seconds, lr):
         if warm < 3:
             warm += 1
             if warm == 3:
+                sync(device)
                 start = time.perf_counter()
+                warmup_s = start - begin
             continue
         images += y.shape[0]
         if seconds and time.perf_counter() - start > seconds:
             break
+    sync(device)
     elapsed = time.perf_counter() - start if start else float("nan")
-    return images / elapsed if images else float("nan")
+    return (images / elapsed if images else float("nan")), warmup_s
 
 
-
-@torch.no_grad()
-def test_accuracy(model, tx, ty, side, limit):
-    """Accuracy on the first `limit` test images, and the images per second it scored."""
+def evaluate(model, pixels, labels, passes, batch, device, grad_off=torch.no_grad):
+    """Accuracy and images per second of `passes` averaged test-mode passes per image,
+    batches made inside the clock."""
     model.eval()
-    x = torch.from_numpy(tx[:limit].copy()).float().div(255).unsqueeze(1)
-    x = pad_to((x - MEAN) / STD, side)
-    y = torch.from_numpy(ty[:limit].astype(np.int64))
-    start = time.perf_counter()
-    correct = sum(int((model(x[i:i + 500]).argmax(1) == y[i:i + 500]).sum())
-                  for i in range(0, len(y), 500))
-    return correct / len(y), len(y) / (time.perf_counter() - start)
+    with grad_off():
+        sync(device)
+        start = time.perf_counter()
+        correct = torch.zeros((), dtype=torch.int64, device=device)
+        for i in range(0, len(pixels), batch):
+            x = pixels.batch(slice(i, i + batch))
+            p = sum(F.softmax(model(x), 1) for _ in range(passes))
+            correct += (p.argmax(1) == labels[i:i + batch]).sum()
+        accuracy = correct.item() / len(pixels)
+        sync(device)
+        return accuracy, len(pixels) / (time.perf_counter() - start)
 
 
-def report(name, images_per_s, test):
+def test_set(args, tx, ty, side, device, channels_last=False):
+    n = args.test_limit
+    return Pixels(tx[:n], side, device, channels_last), labels_on(ty[:n], device)
+
+
+def report(name, images_per_s, test, eval_batch, warmup_s, extra=None):
+    """Prints the one JSON line `cnn bench` reads. Peak RSS counts the process and its
+    largest child (a DataLoader worker)."""
     accuracy, eval_images_per_s = test
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(json.dumps({"peer": name, "images_per_s": images_per_s, "test_acc": accuracy,
-                      "eval_images_per_s": eval_images_per_s,
-                      "peak_rss_mb": own, "workers_peak_rss_mb": children}))
+    line = {"side": name, "images_per_s": images_per_s, "eval_images_per_s": eval_images_per_s,
+            "test_acc": accuracy, "peak_rss_mb": own + children, "eval_batch": eval_batch,
+            "warmup_s": warmup_s}
+    line.update(extra or {})
+    print(json.dumps(line), flush=True)
+
+
+if __name__ == "__main__":
+    model, _ = build(parse_args("Prints the model's parameter count as JSON."))
+    print(json.dumps({"parameters": sum(p.numel() for p in model.parameters())}))

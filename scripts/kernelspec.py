@@ -12,7 +12,6 @@ It also writes the cargo settings of the kernel's builds (see CARGO_CONFIG).
 import argparse
 import json
 import os
-import shutil
 import sys
 
 # evcxr builds every crate with opt-level 2, debug assertions and overflow checks, which
@@ -86,30 +85,11 @@ def main() -> int:
     cargo_config = os.path.join(args.repo, ".evcxr", ".cargo", "config.toml")
     if write_if_changed(cargo_config, CARGO_CONFIG):
         print(f"the kernel's cargo settings written to {cargo_config}")
-    kernels = os.path.join(sys.prefix, "share", "jupyter", "kernels")
-    final = os.path.join(kernels, "rust-cnn")
-    new = final + ".new"
-    os.makedirs(kernels, exist_ok=True)
-    shutil.rmtree(new, ignore_errors=True)
-    os.makedirs(new)
-    with open(os.path.join(new, "kernel.json"), "w") as f:
-        json.dump(spec, f, indent=2)
-        f.write("\n")
-    old_text = None
-    if os.path.exists(os.path.join(final, "kernel.json")):
-        with open(os.path.join(final, "kernel.json")) as f:
-            old_text = f.read()
-    with open(os.path.join(new, "kernel.json")) as f:
-        if f.read() == old_text:
-            shutil.rmtree(new)
-            return 0
-    old = final + ".old"
-    shutil.rmtree(old, ignore_errors=True)
-    if os.path.exists(final):
-        os.rename(final, old)
-    os.rename(new, final)
-    shutil.rmtree(old, ignore_errors=True)
-    print(f"kernelspec rust-cnn written to {final}")
+    # The kernelspec is one file, replaced by a file rename: renaming its folder fails
+    # in a container whose image holds the folder (overlayfs answers EXDEV).
+    kernel_json = os.path.join(sys.prefix, "share", "jupyter", "kernels", "rust-cnn", "kernel.json")
+    if write_if_changed(kernel_json, json.dumps(spec, indent=2) + "\n"):
+        print(f"kernelspec rust-cnn written to {os.path.dirname(kernel_json)}")
     return 0
 
 

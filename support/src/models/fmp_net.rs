@@ -203,12 +203,14 @@ struct Block {
     norm: Option<nn::BatchNorm>,
     dropout: f64,
     pool: Fmp,
+    /// Whether the convolution's output is made channels-last ([`channels_last_suits`]).
+    channels_last: bool,
 }
 
 impl Block {
     /// The 2x2 convolution and its optional BatchNorm.
     fn convolve(&self, x: &Tensor, train: bool) -> Tensor {
-        conv_norm(x, &self.conv, self.norm.as_ref(), train)
+        conv_norm(x, &self.conv, self.norm.as_ref(), train, self.channels_last)
     }
 
     /// Fractional max-pooling, then the leaky ReLU and dropout.
@@ -286,6 +288,7 @@ impl FmpNet {
                     norm: norm(p, filters),
                     dropout: dropout[i],
                     pool,
+                    channels_last: channels_last_suits(config.regions),
                 };
                 channels = filters;
                 block
@@ -317,7 +320,16 @@ impl FmpNet {
     }
 }
 
-/// A 2x2 valid convolution and its optional BatchNorm, channels-last on a CPU.
+/// True when the net should run channels-last on a CPU ([`crate::layout`]): with Graham's
+/// regions, whose pooling kernel reads either layout. libtorch's `fractional_max_pool2d`
+/// (`Regions::Native`) works on planes only and copies a channels-last input to planes and
+/// back, forward and backward, which costs more than the convolutions' own reorders.
+fn channels_last_suits(regions: Regions) -> bool {
+    regions != Regions::Native
+}
+
+/// A 2x2 valid convolution and its optional BatchNorm, made channels-last on a CPU when
+/// `channels_last` is set.
 ///
 /// Only the first convolution's output (one input channel) needs the copy to channels-last
 /// ([`crate::layout`]); from then on every op keeps the layout.
@@ -326,7 +338,13 @@ impl FmpNet {
 /// beta` with `scale = gamma / sqrt(var + eps)`, so it folds into the convolution's
 /// weights and bias: the same values (up to rounding) without a pass over the output,
 /// which makes a test pass about a tenth faster.
-fn conv_norm(x: &Tensor, conv: &nn::Conv2D, norm: Option<&nn::BatchNorm>, train: bool) -> Tensor {
+fn conv_norm(
+    x: &Tensor,
+    conv: &nn::Conv2D,
+    norm: Option<&nn::BatchNorm>,
+    train: bool,
+    channels_last: bool,
+) -> Tensor {
     let y = match norm {
         Some(bn) if !train => {
             let (weight, bias) = fold_batch_norm(conv, bn);
@@ -334,7 +352,11 @@ fn conv_norm(x: &Tensor, conv: &nn::Conv2D, norm: Option<&nn::BatchNorm>, train:
         }
         _ => x.apply(conv),
     };
-    let y = to_channels_last_on_cpu(&y);
+    let y = if channels_last {
+        to_channels_last_on_cpu(&y)
+    } else {
+        y
+    };
     match norm {
         Some(bn) if train => y.apply_t(bn, true),
         _ => y,
@@ -371,7 +393,8 @@ impl ModuleT for FmpNet {
         for block in &self.blocks {
             x = block.pool(&block.convolve(&x, train), slope, train);
         }
-        let x = conv_norm(&x, &self.c2, self.c2_norm.as_ref(), train);
+        let layout = channels_last_suits(self.config.regions);
+        let x = conv_norm(&x, &self.c2, self.c2_norm.as_ref(), train, layout);
         let x = leaky_relu_dropout(&x, slope, self.c2_dropout, train);
         x.apply(&self.c1).flatten(1, -1)
     }
@@ -447,7 +470,8 @@ impl Model for FmpNet {
             Expects::exactly(channels, 2),
             params,
             move |x, train| {
-                let normalised = conv_norm(x, &self.c2, self.c2_norm.as_ref(), train);
+                let layout = channels_last_suits(self.config.regions);
+                let normalised = conv_norm(x, &self.c2, self.c2_norm.as_ref(), train, layout);
                 leaky_relu_dropout(&normalised, slope, p, train)
             },
         ));

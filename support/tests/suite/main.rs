@@ -3,6 +3,7 @@
 //! and hundreds of megabytes. Run one topic with `cargo test --test suite fmp_`.
 
 mod cli_bad_inputs;
+mod cli_bench;
 mod cli_recipes;
 mod cli_runs;
 mod cli_sweep;

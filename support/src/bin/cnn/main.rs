@@ -85,8 +85,12 @@ enum Command {
         #[arg(long)]
         device: Option<String>,
     },
-    /// Training speed against PyTorch peers on Fashion-MNIST (CPU).
+    /// Training and evaluation speed against PyTorch peers on Fashion-MNIST (CPU or CUDA),
+    /// as ratios of medians over interleaved repeats.
     Bench(bench::BenchArgs),
+    /// One side of a `cnn bench` comparison, run by `cnn bench` in a process of its own.
+    #[command(hide = true)]
+    BenchSide(bench::side::SideArgs),
     /// Check the data sets: where they are, counts, class histogram, pixel statistics.
     Data {
         #[command(subcommand)]
@@ -164,6 +168,7 @@ fn main() {
         Command::Sweep(args) => sweep::run(args),
         Command::Report { dir } => report::run(&dir),
         Command::Bench(args) => bench::run(args),
+        Command::BenchSide(args) => bench::side::run(args),
         Command::Data { command } => data::run(command),
         Command::Summary {
             model,
