@@ -31,10 +31,13 @@ fn fit_built(
     lr: f64,
     make: impl FnOnce(&nn::Path) -> Box<dyn Model>,
 ) -> (f64, f64) {
+    // The batch first: it seeds libtorch, so the weights drawn next are the same on every
+    // run (they came from whatever the tests running before had left, and a LeNet-5
+    // classic fitted too slowly from some of those draws).
+    let (x, y) = synthetic_batch(channels, side, 2);
     let vs = nn::VarStore::new(Device::Cpu);
     let model = make(&vs.root());
     let mut opt = nn::Adam::default().build(&vs, lr).expect("optimizer");
-    let (x, y) = synthetic_batch(channels, side, 2);
     let loss_of = |model: &dyn Model| {
         let out = model.forward_t(&x, true);
         model.loss(&out, &y)

@@ -148,6 +148,7 @@ pub fn run(args: SideArgs) -> Result<()> {
         peak_rss_mb: peak_rss_mb(),
         eval_batch: eval.batch_size,
         warmup_s,
+        layout: None,
     };
     println!("{}", serde_json::to_string(&run)?);
     Ok(())

@@ -21,6 +21,9 @@ pub struct Run {
     pub eval_batch: usize,
     /// Seconds of the untimed warm-up steps (with torch.compile: the compilation).
     pub warmup_s: f64,
+    /// The memory layout the tuned peer chose by timing (`channels-last` or `nchw`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<String>,
 }
 
 /// The median of some repeats and their range.
@@ -63,9 +66,22 @@ pub struct SideResult {
     pub evaluation_images_per_s: Spread,
     pub test_acc: Spread,
     pub peak_rss_mb: f64,
-    pub eval_batch: usize,
+    /// The evaluation batches and layouts the repeats used, such as `64/128`.
+    pub eval_batch: String,
+    pub layout: String,
     pub warmup_s: Spread,
     pub runs: Vec<Run>,
+}
+
+/// The distinct values among `values`, in first-seen order, joined by `/`.
+fn distinct(values: impl IntoIterator<Item = String>) -> String {
+    let mut seen: Vec<String> = Vec::new();
+    for v in values {
+        if !seen.contains(&v) {
+            seen.push(v);
+        }
+    }
+    seen.join("/")
 }
 
 /// The crate's median over a peer's, for training and for evaluation.
@@ -143,7 +159,8 @@ impl GroupResult {
                 evaluation_images_per_s: Spread::of(runs.iter().map(|r| r.eval_images_per_s)),
                 test_acc: Spread::of(runs.iter().map(|r| r.test_acc)),
                 peak_rss_mb: runs.iter().map(|r| r.peak_rss_mb).fold(f64::NAN, f64::max),
-                eval_batch: runs.first().map_or(0, |r| r.eval_batch),
+                eval_batch: distinct(runs.iter().map(|r| r.eval_batch.to_string())),
+                layout: distinct(runs.iter().filter_map(|r| r.layout.clone())),
                 warmup_s: Spread::of(runs.iter().map(|r| r.warmup_s)),
                 runs,
             })
@@ -184,11 +201,11 @@ impl GroupResult {
     /// The sides as a table: medians with min-max, then the group's ratios.
     pub fn table(&self) -> String {
         let mut t = format!(
-            "  {:<40} {:>22} {:>22} {:>6} {:>9} {:>9} {:>9}\n",
+            "  {:<40} {:>22} {:>22} {:>10} {:>9} {:>9} {:>9}\n",
             "side (median, min-max)",
             "training images/s",
             "evaluation images/s",
-            "batch",
+            "eval batch",
             "test acc",
             "RSS MiB",
             "warm-up s"
@@ -196,8 +213,11 @@ impl GroupResult {
         for s in &self.sides {
             let _ = writeln!(
                 t,
-                "  {:<40} {:>22} {:>22} {:>6} {:>9.4} {:>9.0} {:>9.1}",
-                s.side,
+                "  {:<40} {:>22} {:>22} {:>10} {:>9.4} {:>9.0} {:>9.1}",
+                match s.layout.as_str() {
+                    "" => s.side.clone(),
+                    layout => format!("{} [{layout}]", s.side),
+                },
                 s.training_images_per_s.to_string(),
                 s.evaluation_images_per_s.to_string(),
                 s.eval_batch,
@@ -249,6 +269,7 @@ mod tests {
             peak_rss_mb: 100.0,
             eval_batch: 64,
             warmup_s: 0.1,
+            layout: None,
         }
     }
 
@@ -278,11 +299,13 @@ mod tests {
 
     #[test]
     fn ratios_compare_each_crate_side_with_each_peer_by_medians() {
-        let runs = vec![
+        let mut runs = vec![
             vec![run(100.0, 1000.0), run(300.0, 900.0), run(200.0, 1100.0)],
             vec![run(90.0, 500.0); 3],
             vec![run(50.0, 2000.0), run(400.0, 250.0), run(100.0, 500.0)],
         ];
+        runs[2][1].eval_batch = 128;
+        runs[2][0].layout = Some("nchw".into());
         let result = GroupResult::new(&fmp_group(), runs);
         let lines: Vec<String> = result.ratios.iter().map(|r| r.to_string()).collect();
         assert_eq!(
