@@ -129,13 +129,18 @@ pub fn describe(group: &Group) -> String {
         group.model,
         group.batch,
         augmentation(group),
-        group
-            .budget
-            .seconds
-            .map_or("one epoch".to_string(), |s| format!("{s} s")),
+        training(group),
         group.budget.test_images,
         group.passes
     )
+}
+
+/// How long each side trains: `one epoch` or `10 s`.
+fn training(group: &Group) -> String {
+    group
+        .budget
+        .seconds
+        .map_or("one epoch".into(), |s| format!("{s} s"))
 }
 
 fn augmentation(group: &Group) -> String {
@@ -189,10 +194,7 @@ impl GroupResult {
             augmentation: augmentation(group),
             test_passes: group.passes,
             test_images: group.budget.test_images,
-            training: group
-                .budget
-                .seconds
-                .map_or("one epoch".into(), |s| format!("{s} s")),
+            training: training(group),
             sides,
             ratios,
         }
