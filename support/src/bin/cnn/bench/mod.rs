@@ -178,6 +178,13 @@ fn crate_sides(model: &str) -> Result<Vec<Side>> {
     })
 }
 
+/// `model`'s crate sides against the idiomatic and tuned peers.
+fn against_pytorch(model: &str, batch: usize, budget: Budget) -> Result<Group> {
+    let mut sides = crate_sides(model)?;
+    sides.extend([Side::Idiomatic, Side::Tuned]);
+    Ok(Group::new(model, batch, budget, sides))
+}
+
 /// The comparisons to run: one model's (`--model`), or the standard set. On CUDA the
 /// course rows are left out: the course's DataLoader feeds a GPU from CPU workers, which
 /// measures the host rather than the crate.
@@ -196,30 +203,16 @@ fn plan(args: &BenchArgs, cuda: bool) -> Result<Vec<Group>> {
             (false, false) => 10_000,
         },
     };
-    let peers = [Side::Idiomatic, Side::Tuned];
     if let Some(model) = &args.model {
         let batch = args
             .batch
             .unwrap_or(if model == "lenet5-modern" { 64 } else { 32 });
-        let mut sides = crate_sides(model)?;
-        sides.extend(peers);
-        return Ok(vec![Group::new(
-            model,
-            batch,
-            budget(model.starts_with("fmp-cifar10")),
-            sides,
-        )]);
+        let budget = budget(model.starts_with("fmp-cifar10"));
+        return Ok(vec![against_pytorch(model, batch, budget)?]);
     }
-    let mut fmp_sides = crate_sides("fmp-mnist")?;
-    fmp_sides.extend(peers);
     let mut groups = vec![
-        Group::new(
-            "lenet5-modern",
-            64,
-            budget(false),
-            vec![Side::Crate(None), Side::Idiomatic, Side::Tuned],
-        ),
-        Group::new("fmp-mnist", 32, budget(false), fmp_sides),
+        against_pytorch("lenet5-modern", 64, budget(false))?,
+        against_pytorch("fmp-mnist", 32, budget(false))?,
     ];
     if !cuda {
         groups.push(
