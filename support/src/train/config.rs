@@ -137,6 +137,17 @@ impl LrSchedule {
         }
     }
 
+    /// Notebook 502's three epochs of Adam: 0.003, then 0.001, then 0.0001. On an MNIST
+    /// validation split this took the course's FMP net from 2.66 % error (one pass) at the
+    /// constant 0.001 to 1.00 %: the last, small steps settle the weights that the large
+    /// first ones found.
+    pub fn course_fmp() -> Self {
+        LrSchedule::Steps {
+            steps: vec![(1, 0.003), (1, 0.001)],
+            after: 0.0001,
+        }
+    }
+
     /// The same schedule run `from` epochs' course in `to` epochs: the decay `from / to`
     /// times faster, each step `to / from` as long (at least one epoch). For a quick
     /// look at a long recipe on a fast machine; label its results as compressed.
@@ -209,7 +220,8 @@ impl std::fmt::Display for LrSchedule {
             LrSchedule::Steps { steps, after } => {
                 write!(f, "lr")?;
                 for (n, lr) in steps {
-                    write!(f, " {lr} for {n} epochs,")?;
+                    let epochs = if *n == 1 { "epoch" } else { "epochs" };
+                    write!(f, " {lr} for {n} {epochs},")?;
                 }
                 write!(f, " then {after}")
             }

@@ -110,15 +110,35 @@ fn course_recipes_are_the_notebooks_adam_runs() {
         assert_eq!(r.fit.epochs, epochs, "{name}");
         assert_eq!(r.fit.batch_size, 64);
         assert_eq!(r.fit.optimizer, Optimizer::Adam);
-        assert_eq!(r.fit.schedule, LrSchedule::Constant(1e-3));
+        let rates: Vec<f64> = (1..=epochs).map(|e| r.fit.schedule.lr(e)).collect();
+        let want = if name == "course-502" {
+            vec![0.003, 0.001, 0.0001]
+        } else {
+            vec![1e-3; epochs]
+        };
+        assert_eq!(rates, want, "{name}");
         assert_eq!(r.passes, passes);
         assert!(r.published.is_none(), "{name} has no paper number");
     }
     let ModelSpec::Fmp(net) = recipes::recipe("course-502").unwrap().model else {
         panic!()
     };
-    assert!(net.batch_norm && net.leaky_slope == 0.2);
+    assert!(net.batch_norm && net.leaky_slope == 0.2 && net.per_image_regions);
     assert_eq!(net.dropout.rates(6).unwrap(), vec![0.0; 7]);
+}
+
+#[test]
+fn cpu_30min_is_the_course_net_for_20_decaying_epochs_on_distorted_digits() {
+    let r = recipes::recipe("cpu-30min").unwrap();
+    assert_eq!(r.model, recipes::recipe("course-502").unwrap().model);
+    assert_eq!((r.fit.epochs, r.fit.batch_size), (20, 64));
+    assert_eq!(r.fit.optimizer, Optimizer::Adam);
+    assert!(close(r.fit.schedule.lr(1), 0.003));
+    assert!(close(r.fit.schedule.lr(5), 0.003 * (-1.0f64).exp()));
+    assert!(r.fit.schedule.lr(20) < 0.00003);
+    assert_eq!(r.fit.augment, Augment::affine_distortion());
+    assert_eq!((r.passes, r.family), (12, Family::Mnist));
+    assert!(r.published.is_none() && !r.deviations.is_empty());
 }
 
 #[test]
