@@ -128,12 +128,15 @@ impl LrSchedule {
         }
     }
 
-    /// [`LrSchedule::lecun`] times 2, for Adam: 0.001 for the first 2 epochs, the
-    /// course's constant rate, then down the paper's steps to 0.00002.
+    /// LeNet-5's 20 passes with Adam: five steps of 4 epochs, each rate about a third of
+    /// the one before, 0.003, 0.001, 0.0003, 0.0001, 0.00003. On 5,000 held-out MNIST
+    /// training digits this left 1.28 % error where [`LrSchedule::lecun`]'s shape times 2
+    /// (0.001 for 2 epochs down to 0.00002) left 1.52 %: the net underfitted at the smaller
+    /// rates (99.3 % training accuracy against 99.7 %).
     pub fn lecun_adam() -> Self {
         LrSchedule::Steps {
-            steps: vec![(2, 0.001), (3, 0.0004), (3, 0.0002), (4, 0.0001)],
-            after: 0.00002,
+            steps: vec![(4, 0.003), (4, 0.001), (4, 0.0003), (4, 0.0001)],
+            after: 0.00003,
         }
     }
 

@@ -78,13 +78,17 @@ fn lecun_1998_is_the_60000_parameter_net_with_the_paper_details_and_its_schedule
     assert_eq!(net.paper, PaperDetails::ALL);
     assert_eq!(parameters(&r), 60_000);
     assert_eq!(r.fit.epochs, 20);
-    // The paper's rates for passes 1-2, 3-5, 6-8, 9-12 and after, times 2 for Adam.
+    // The paper's rates for passes 1-2, 3-5, 6-8, 9-12 and after.
     let paper = [
         0.0005, 0.0005, 0.0002, 0.0002, 0.0002, 0.0001, 0.0001, 0.0001,
     ];
     let paper = paper.iter().chain(&[0.00005; 4]).chain(&[0.00001; 8]);
-    for (epoch, rate) in (1..=20).zip(paper) {
-        assert!(close(r.fit.schedule.lr(epoch), 2.0 * rate), "epoch {epoch}");
+    // The recipe's Adam rates: five steps of 4 passes.
+    let adam = [0.003, 0.001, 0.0003, 0.0001, 0.00003]
+        .map(|r| [r; 4])
+        .concat();
+    for ((epoch, rate), adam) in (1..=20).zip(paper).zip(adam) {
+        assert!(close(r.fit.schedule.lr(epoch), adam), "epoch {epoch}");
         assert!(close(LrSchedule::lecun().lr(epoch), *rate), "epoch {epoch}");
     }
     assert_eq!(
