@@ -336,12 +336,7 @@ fn cpu_30min() -> Recipe {
         ],
         published: None,
         family: Family::Mnist,
-        model: FmpConfig {
-            dropout: Dropout::NONE,
-            per_image_regions: true,
-            ..FmpConfig::course_mnist()
-        }
-        .into(),
+        model: course_502().model,
         fit: FitConfig {
             epochs: 20,
             batch_size: 64,
