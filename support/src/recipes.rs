@@ -194,8 +194,8 @@ fn lecun_1998(distorted: bool) -> Recipe {
          of stochastic diagonal Levenberg-Marquardt on single images with the paper's \
          0.0005 for 2 passes, 0.0002 for 3, 0.0001 for 3, 0.00005 for 4, then 0.00001. \
          Both give each weight its own step: SDLM from the loss's curvature, Adam from the \
-         gradient's running size. Plain SGD on single images at the largest step SDLM takes (rate / mu) diverged \
-         in its first pass on MNIST (validation accuracy 10 %)."
+         gradient's running size. Plain SGD on single images at the largest step SDLM \
+         takes (rate / mu) diverged in its first pass on MNIST (validation accuracy 10 %)."
             .into(),
         "The RBF target bitmaps are this project's own drawings of the digits, after the \
          spirit of the paper's Fig. 3."
