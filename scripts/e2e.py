@@ -266,6 +266,15 @@ class Notebook:
             time.sleep(1)
         raise Failure(f"{self.name}: cells still running after {timeout} s")
 
+    def wait_for_output(self, text, timeout):
+        """Waits until the code cell whose source contains `text` has printed it."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if text in text_of(cell_with(self.name, self.state(), text)):
+                return
+            time.sleep(0.5)
+        raise Failure(f"{self.name}: the cell with {text!r} did not print it within {timeout} s")
+
     def run_all(self, timeout=900, watch=None):
         """Run > Run All; returns the state once it finished, and the seconds the first two
         code cells took: `:dep support = ...` and the first cell that uses it."""
@@ -504,8 +513,11 @@ def test_interrupt_and_resume(nb, env):
 
     # Outside training the stop button ends the cell's process, as evcxr does: the kernel
     # lives on (no "kernel died" dialog), its variables are gone, and the next cell runs.
-    nb.add_cell_and_run("std::thread::sleep(std::time::Duration::from_secs(600));")
-    time.sleep(5)
+    # Press stop only once the cell runs: pressed while evcxr still compiles it, the stop
+    # button is not for this cell, which then sleeps its 600 s (a CI run failed so).
+    nb.add_cell_and_run('println!("sleeping now"); std::thread::sleep(std::time::Duration::from_secs(600));')
+    nb.wait_for_output("sleeping now", 120)
+    time.sleep(1)
     nb.interrupt()
     nb.wait_idle(120)
     nb.add_cell_and_run('println!("alive after the stop button: {}", 40 + 2);')
