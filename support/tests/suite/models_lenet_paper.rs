@@ -47,7 +47,12 @@ fn lecun_init_draws_every_weight_within_2_4_over_its_units_fan_in() {
         let max = t.abs().max().double_value(&[]);
         assert!(max <= bound, "{name}: max |w| {max} > {bound}");
         // Spread over the range, not a constant: a uniform draw's max is near the bound.
-        assert!(max > 0.5 * bound, "{name}: max |w| {max} far below {bound}");
+        // Only where there are enough draws for that to be certain (C3's full map has a
+        // single bias, below half its bound half the time; other tests running in parallel
+        // share libtorch's generator, so the seed above does not fix which draw it gets).
+        if t.numel() >= 16 {
+            assert!(max > 0.5 * bound, "{name}: max |w| {max} far below {bound}");
+        }
     }
     // tch's default for C5 is about 20 times wider.
     let (torch, _) = classic(PaperDetails::default());
