@@ -8,16 +8,17 @@
 //! to JupyterLab one complete line at a time. The project's kernel launcher relays that
 //! output and turns lines that start with `\r` into a display redrawn in place, the next
 //! plain line becoming its final text (`scripts/iopub_relay.py`); it says so with
-//! `CNN_KERNEL_REDRAW`. Under a kernel without the relay, the progress is a new line at
-//! most every [`KERNEL_REDRAW`], so a long epoch still shows that it is alive, and a short
-//! one prints only its final line.
+//! `CNN_KERNEL_REDRAW`. Under a kernel without the relay, and when the output goes to a
+//! file (a cluster job's log, `cnn train > log`), the progress is a new line at most every
+//! [`LINE_EVERY`], so a long epoch still shows that it is alive, a short one prints only
+//! its final line, and the log holds no carriage-return redraws.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 const REDRAW: Duration = Duration::from_millis(250);
-/// How often a progress line is printed inside the evcxr kernel.
-const KERNEL_REDRAW: Duration = Duration::from_secs(30);
+/// How often a progress line is printed where lines cannot be redrawn.
+const LINE_EVERY: Duration = Duration::from_secs(30);
 const BAR: usize = 20;
 
 /// Where the progress line goes, which decides how it is redrawn.
@@ -27,8 +28,8 @@ enum Screen {
     Terminal,
     /// evcxr behind the launcher's relay: each redraw is a line starting with `\r`.
     Relay,
-    /// evcxr alone: only new lines, so few of them.
-    Kernel,
+    /// evcxr alone, or a file: only new lines, so few of them.
+    Lines,
 }
 
 impl Screen {
@@ -39,9 +40,9 @@ impl Screen {
             std::env::var_os("EVCXR_IS_RUNTIME").is_some(),
             std::env::var_os("CNN_KERNEL_REDRAW").is_some(),
         ) {
-            (false, _) => Screen::Terminal,
+            (false, _) if std::io::stdout().is_terminal() => Screen::Terminal,
             (true, true) => Screen::Relay,
-            (true, false) => Screen::Kernel,
+            _ => Screen::Lines,
         }
     }
 }
@@ -98,20 +99,20 @@ impl Progress {
             }
             // A plain line closes the relay's display with this text.
             Screen::Relay if !last => println!("\r{text}"),
-            Screen::Relay | Screen::Kernel => println!("{text}"),
+            Screen::Relay | Screen::Lines => println!("{text}"),
         }
         self.shown = text.to_string();
     }
 
     /// Redraws after `done` batches, if the last redraw is old enough.
     pub(crate) fn update(&mut self, done: usize, loss: f64, acc: f64, images: usize) {
-        let kernel = self.screen == Screen::Kernel;
-        let every = if kernel { KERNEL_REDRAW } else { REDRAW };
-        // The first redraw comes at once, but for a kernel without the relay, where it
-        // waits `every`, so a short epoch prints only its final line.
+        let lines = self.screen == Screen::Lines;
+        let every = if lines { LINE_EVERY } else { REDRAW };
+        // The first redraw comes at once, but where only new lines can be printed, where
+        // it waits `every`, so a short epoch prints only its final line.
         let due = match self.last {
             Some(t) => t.elapsed() >= every,
-            None => !kernel || self.start.elapsed() >= every,
+            None => !lines || self.start.elapsed() >= every,
         };
         if !self.enabled || !due {
             return;
@@ -155,7 +156,7 @@ impl Progress {
         match self.screen {
             Screen::Terminal => println!(),
             Screen::Relay => println!("{}", self.shown),
-            Screen::Kernel => {}
+            Screen::Lines => {}
         }
     }
 }

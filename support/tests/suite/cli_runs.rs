@@ -1,7 +1,7 @@
 //! A run made in a notebook, with a preset's settings changed, is rebuilt exactly by the
 //! command line: `cnn eval` loads its checkpoint into the same net and the same data.
 
-use crate::cli_util::cnn;
+use crate::cli_util::{cnn, stderr};
 use std::process::Command;
 use support::data::{LoadOpts, load};
 use support::fmp::Regions;
@@ -79,4 +79,30 @@ fn a_run_whose_record_cannot_be_rebuilt_is_a_clear_error_from_cnn_eval() {
             && stderr.contains("where it was made"),
         "{stderr}"
     );
+}
+
+/// A cluster job's log (stdout to a file) gets whole lines: one per short epoch and no
+/// carriage-return redraws, which a terminal would turn into one line but a log keeps.
+#[test]
+fn train_into_a_log_file_writes_one_plain_line_per_short_epoch() {
+    let runs = tempfile::tempdir().unwrap();
+    let args = [
+        "train",
+        "fcnn",
+        "--dataset",
+        "synthetic-mnist",
+        "--quick",
+        "--epochs",
+        "2",
+        "--device",
+        "cpu",
+    ];
+    let out = cnn(&args, runs.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", stderr(&out));
+    assert!(!stdout.contains('\r'), "redraws in the log:\n{stdout:?}");
+    let epochs: Vec<&str> = stdout.lines().filter(|l| l.starts_with("epoch ")).collect();
+    assert_eq!(epochs.len(), 2, "{stdout}");
+    assert!(epochs[0].starts_with("epoch 1/2 lr "), "{stdout}");
+    assert!(epochs[1].starts_with("epoch 2/2 lr "), "{stdout}");
 }
