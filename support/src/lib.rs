@@ -4,8 +4,7 @@
 //! CIFAR-10 and batches), `fmp` (Graham's fractional max-pooling), `models` (FMP nets,
 //! LeNet-5, the fully connected baseline), `train`, `recipes` (the papers' and the
 //! notebooks' training settings by name), `reproduce` (a recipe over seeds against its
-//! paper), `report` (many runs in one table), `device`, `plot`, `show`, `diary`, and `threads`
-//! (the crate's own CPU kernels over libtorch's thread count).
+//! paper), `report` (many runs in one table), `device`, `plot`, `show`, `diary`.
 //! A notebook starts with `use support::prelude::*;`.
 
 pub mod atomic;
@@ -21,7 +20,6 @@ pub mod repo;
 pub mod report;
 pub mod reproduce;
 pub mod show;
-mod threads;
 pub mod train;
 
 /// The crates a notebook may want by name, so its one `:dep` line is enough.

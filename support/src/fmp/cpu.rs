@@ -6,7 +6,6 @@
 //! then needs only the argmax positions, which [`super::layer`] gathers with autograd.
 
 use super::regions::{Interval, max_width};
-use crate::threads::run_shares;
 use tch::{Device, Kind, Tensor};
 
 /// Each region's maximum and its flat index `row * W + col` within its plane, as two
@@ -122,19 +121,23 @@ pub(super) fn split_units<S>(
     let units = input.len() / unit_in;
     let threads = (tch::get_num_threads().max(1) as usize).min(units);
     let per = units.div_ceil(threads);
-    let chunks = input
-        .chunks(per * unit_in)
-        .zip(values.chunks_mut(per * unit_out))
-        .zip(index.chunks_mut(per * unit_out))
-        .enumerate();
-    run_shares(chunks, |(chunk, ((input, values), index))| {
-        let mut state = scratch();
-        let units = input
-            .chunks(unit_in)
-            .zip(values.chunks_mut(unit_out))
-            .zip(index.chunks_mut(unit_out));
-        for (u, ((x, v), i)) in units.enumerate() {
-            pool(&mut state, chunk * per + u, x, v, i);
+    let (scratch, pool) = (&scratch, &pool);
+    std::thread::scope(|scope| {
+        let chunks = input
+            .chunks(per * unit_in)
+            .zip(values.chunks_mut(per * unit_out))
+            .zip(index.chunks_mut(per * unit_out));
+        for (chunk, ((input, values), index)) in chunks.enumerate() {
+            scope.spawn(move || {
+                let mut state = scratch();
+                let units = input
+                    .chunks(unit_in)
+                    .zip(values.chunks_mut(unit_out))
+                    .zip(index.chunks_mut(unit_out));
+                for (u, ((x, v), i)) in units.enumerate() {
+                    pool(&mut state, chunk * per + u, x, v, i);
+                }
+            });
         }
     });
 }

@@ -12,7 +12,6 @@
 
 use crate::fmp::torch_seed;
 use crate::layout::is_channels_last;
-use crate::threads::run_shares;
 use tch::{Device, Kind, Tensor};
 
 /// `leaky_relu(x, slope)`, then in training dropout with probability `p`.
@@ -85,19 +84,22 @@ fn cpu_mask(x: &Tensor, slope: f32, p: f64) -> Tensor {
     // Chunks of whole blocks, so a block never straddles two threads.
     let threads = (tch::get_num_threads().max(1) as usize).min(n.div_ceil(16_384));
     let per = n.div_ceil(threads).next_multiple_of(BLOCK);
-    let chunks = input.chunks(per).zip(output.chunks_mut(per)).enumerate();
-    run_shares(chunks, |(k, (input, output))| {
-        let first_block = (k * per / BLOCK) as u64;
-        let blocks = input.chunks(BLOCK).zip(output.chunks_mut(BLOCK));
-        let mut draws = [u16::MAX; BLOCK];
-        for (j, (v, o)) in blocks.enumerate() {
-            if threshold > 0 {
-                fill_draws(&mut draws, seed, first_block + j as u64);
-            }
-            for ((&v, o), &d) in v.iter().zip(o.iter_mut()).zip(&draws) {
-                let kept = if d >= threshold { keep } else { 0.0 };
-                *o = if v > 0.0 { kept } else { slope * kept };
-            }
+    std::thread::scope(|scope| {
+        for (k, (input, output)) in input.chunks(per).zip(output.chunks_mut(per)).enumerate() {
+            let first_block = (k * per / BLOCK) as u64;
+            scope.spawn(move || {
+                let blocks = input.chunks(BLOCK).zip(output.chunks_mut(BLOCK));
+                let mut draws = [u16::MAX; BLOCK];
+                for (j, (v, o)) in blocks.enumerate() {
+                    if threshold > 0 {
+                        fill_draws(&mut draws, seed, first_block + j as u64);
+                    }
+                    for ((&v, o), &d) in v.iter().zip(o.iter_mut()).zip(&draws) {
+                        let kept = if d >= threshold { keep } else { 0.0 };
+                        *o = if v > 0.0 { kept } else { slope * kept };
+                    }
+                }
+            });
         }
     });
     out
