@@ -9,7 +9,9 @@
 //! The calling thread updates one share itself: right after the backward pass libtorch's
 //! OpenMP workers still spin on the other cores, so threads of ours that only wait there
 //! double the step (LeNet-5 on 2 cores: 2.8 ms with the caller waiting, 1.5 ms with it
-//! working).
+//! working). The crate's other CPU kernels (the dropout mask, the FMP region maxima) keep
+//! the caller waiting: with it working, the FMP net trained about 7 % slower (7
+//! interleaved pairs of 10-second `cnn bench-side` runs, Graham's regions, batch 32).
 //!
 //! The gradients come from `autograd.grad` rather than `backward`, so they are fresh
 //! tensors: nothing accumulates into `.grad`, and nothing has to zero it between steps.
