@@ -28,7 +28,7 @@ enum Screen {
     Terminal,
     /// evcxr behind the launcher's relay: each redraw is a line starting with `\r`.
     Relay,
-    /// evcxr alone, or a file: only new lines, so few of them.
+    /// evcxr alone, or not a terminal (a file, a pipe): only new lines, so few of them.
     Lines,
 }
 
