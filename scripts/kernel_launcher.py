@@ -94,9 +94,15 @@ def children(pid):
 
 
 def own_group():
-    """Runs in the kernel's child before exec: a process group of its own, and (on Linux)
-    death when the launcher dies, so a killed kernel leaves nothing behind."""
+    """Runs in the kernel's child before exec: a process group of its own, SIGINT's default
+    action, and (on Linux) death when the launcher dies, so a killed kernel leaves nothing
+    behind.
+
+    A server started in the background (`nohup make lab &`, a CI job) has SIGINT ignored,
+    and an ignored signal stays ignored through fork and exec: the process running the
+    cells then ignored the stop button (outside `fit`, which catches SIGINT itself)."""
     os.setpgid(0, 0)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     if sys.platform.startswith("linux"):
         PR_SET_PDEATHSIG = 1
         ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
