@@ -108,7 +108,7 @@ impl Progress {
     pub(crate) fn update(&mut self, done: usize, loss: f64, acc: f64, images: usize) {
         let lines = self.screen == Screen::Lines;
         let every = if lines { LINE_EVERY } else { REDRAW };
-        // The first redraw comes at once, but where only new lines can be printed, where
+        // The first redraw comes at once, except where only new lines can be printed: there
         // it waits `every`, so a short epoch prints only its final line.
         let due = match self.last {
             Some(t) => t.elapsed() >= every,
