@@ -16,12 +16,13 @@
 use super::Model;
 use super::layers::{Expects, Layer, weights_and_bias};
 use super::leaky_dropout::leaky_relu_dropout;
+use super::unit_variance::rescale_to_unit_variance;
 use crate::data::batches::pad_to;
 use crate::fmp::{Fmp, FmpSizes, Regions, fmp_sizes};
 use crate::layout::to_channels_last_on_cpu;
 use anyhow::{Result, ensure};
-use tch::Tensor;
 use tch::nn::{self, ModuleT};
+use tch::{Kind, Tensor};
 
 /// Graham's "very leaky" ReLU slope; the course notebooks use 0.2 (the default here).
 pub const GRAHAM_LEAKY_SLOPE: f64 = 1.0 / 3.0;
@@ -106,6 +107,12 @@ pub struct FmpConfig {
     /// draw per batch (Graham's code). A run recorded before this option drew per batch.
     #[serde(default)]
     pub per_image_regions: bool,
+    /// Rescale the initial weights so that every layer starts at unit variance
+    /// ([`super::unit_variance`]), on a batch of Gaussian noise when the net is built. For
+    /// the nets without BatchNorm, whose activations otherwise grow through every pooling.
+    /// A run recorded before this option was built without it.
+    #[serde(default)]
+    pub unit_variance_init: bool,
 }
 
 impl Default for FmpConfig {
@@ -131,6 +138,7 @@ impl FmpConfig {
             leaky_slope: GRAHAM_LEAKY_SLOPE,
             regions_seed: None,
             per_image_regions: false,
+            unit_variance_init: true,
         }
     }
 
@@ -141,6 +149,7 @@ impl FmpConfig {
             dropout: Dropout::Linear(0.5),
             batch_norm: true,
             leaky_slope: 0.2,
+            unit_variance_init: false,
             ..Self::graham_mnist()
         }
     }
@@ -298,7 +307,7 @@ impl FmpNet {
         let c2 = nn::conv2d(vs / "c2" / "conv", channels, head, 2, Default::default());
         let c2_norm = norm(vs / "c2", head);
         let c1 = nn::conv2d(vs / "c1", head, config.classes, 1, Default::default());
-        Ok(FmpNet {
+        let net = FmpNet {
             c2_dropout: dropout[config.layers],
             config,
             sizes,
@@ -306,7 +315,14 @@ impl FmpNet {
             c2,
             c2_norm,
             c1,
-        })
+        };
+        if net.config.unit_variance_init {
+            let side = net.sizes.input;
+            let shape = [CALIBRATION_BATCH, net.config.in_channels, side, side];
+            let noise = Tensor::randn(shape, (Kind::Float, vs.device()));
+            rescale_to_unit_variance(&net, &noise)?;
+        }
+        Ok(net)
     }
 
     /// The configuration it was built from.
@@ -381,6 +397,10 @@ fn fold_batch_norm(conv: &nn::Conv2D, bn: &nn::BatchNorm) -> (Tensor, Tensor) {
     };
     (weight, bias)
 }
+
+/// Images of noise the unit-variance initialisation measures on: few enough for Graham's
+/// CIFAR-10 net on a CPU, and still 320 values on C1's 1x1 grid of 10 classes.
+const CALIBRATION_BATCH: i64 = 32;
 
 /// The BatchNorm epsilon: tch's default, which [`FmpNet::new`] builds with.
 const BN_EPS: f64 = 1e-5;

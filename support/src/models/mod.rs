@@ -1,5 +1,6 @@
 //! The chapter's models: the FMP nets (`fmp_net.rs`), LeNet-5 (`lenet.rs`), the fully
-//! connected baseline (`fcnn.rs`), and `summary.rs`, the per-layer parameter table.
+//! connected baseline (`fcnn.rs`), `summary.rs`, the per-layer parameter table, and
+//! `unit_variance.rs`, the rescaled start of the FMP nets without BatchNorm.
 //!
 //! Every model implements [`Model`], which is what training, evaluation and the CLI need
 //! beyond `ModuleT`: the input it expects, its loss, whether it is random at test time, and
@@ -13,6 +14,7 @@ pub mod leaky_dropout;
 pub mod lenet;
 mod spec;
 pub mod summary;
+pub mod unit_variance;
 
 pub use fcnn::{Fcnn, FcnnConfig};
 pub use fmp_net::{Dropout, FmpConfig, FmpNet, GRAHAM_LEAKY_SLOPE};

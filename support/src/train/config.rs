@@ -110,10 +110,15 @@ pub enum LrSchedule {
 }
 
 impl LrSchedule {
-    /// Graham's FMP schedule for MNIST: `0.003 * exp(-0.01 * epoch)`.
+    /// Graham's FMP schedule for MNIST, `exp(-0.01 * epoch)`, from 0.01 instead of his
+    /// 0.003. One epoch of `graham-mnist` on a 10,000-digit MNIST validation split: 90.4 %
+    /// at 0.003 from Kaiming's start (0.01 and 0.03 diverged); 95.9 % at 0.01 with the
+    /// unit-variance start ([`crate::models::FmpConfig::unit_variance_init`]). A trial
+    /// version calibrated on a data batch gave 90.7 % at 0.003 and 94.9 % at 0.01, and
+    /// diverged at 0.03 and 0.1.
     pub fn graham_mnist() -> Self {
         LrSchedule::Exponential {
-            initial: 0.003,
+            initial: 0.01,
             decay: 0.01,
         }
     }
@@ -277,7 +282,7 @@ impl Default for FitConfig {
 
 impl FitConfig {
     /// Graham's MNIST recipe for FMP nets: SGD with momentum 0.9, batch 100,
-    /// `0.003 * exp(-0.01 * epoch)`.
+    /// `0.01 * exp(-0.01 * epoch)` ([`LrSchedule::graham_mnist`]).
     pub fn graham_mnist() -> Self {
         FitConfig {
             batch_size: 100,

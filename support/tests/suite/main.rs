@@ -22,6 +22,7 @@ mod models_forward;
 mod models_leaky_dropout;
 mod models_lenet_paper;
 mod models_training;
+mod models_unit_variance;
 mod perf_fmp_pool;
 mod plot_figures;
 mod recipes;

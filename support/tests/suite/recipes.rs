@@ -32,7 +32,7 @@ fn fmp_parameters(layers: i64, growth: i64) -> i64 {
 }
 
 #[test]
-fn graham_mnist_is_his_net_and_his_sgd_schedule() {
+fn graham_mnist_is_his_net_and_his_sgd_schedule_from_0_01() {
     for (name, regions) in [
         ("graham-mnist", Regions::PseudorandomOverlapping),
         ("graham-mnist-random", Regions::RandomOverlapping),
@@ -45,6 +45,7 @@ fn graham_mnist_is_his_net_and_his_sgd_schedule() {
         assert_eq!((net.layers, net.growth), (6, 32));
         assert!(close(net.alpha, 2f64.sqrt()));
         assert!(!net.batch_norm, "the paper has no BatchNorm");
+        assert!(net.unit_variance_init, "so that SGD trains at 0.01");
         assert!(close(net.leaky_slope, 1.0 / 3.0) && net.leaky_slope == GRAHAM_LEAKY_SLOPE);
         assert_eq!(
             net.dropout.rates(6).unwrap(),
@@ -57,7 +58,7 @@ fn graham_mnist_is_his_net_and_his_sgd_schedule() {
             matches!(r.fit.optimizer, Optimizer::Sgd { momentum, nesterov: false } if momentum == 0.9)
         );
         for epoch in [1usize, 2, 11, 100] {
-            let want = 0.003 * (-0.01 * (epoch - 1) as f64).exp();
+            let want = 0.01 * (-0.01 * (epoch - 1) as f64).exp();
             assert!(
                 close(r.fit.schedule.lr(epoch), want),
                 "{name} epoch {epoch}"

@@ -188,8 +188,8 @@ fn lecun_schedule_matches_the_paper() {
 }
 
 #[test]
-fn graham_schedule_is_0_003_times_exp_minus_0_01_epoch() {
+fn graham_schedule_is_0_01_times_exp_minus_0_01_epoch() {
     let s = LrSchedule::graham_mnist();
-    assert_eq!(s.lr(1), 0.003);
-    assert!((s.lr(101) - 0.003 * (-1.0f64).exp()).abs() < 1e-15);
+    assert_eq!(s.lr(1), 0.01);
+    assert!((s.lr(101) - 0.01 * (-1.0f64).exp()).abs() < 1e-15);
 }
