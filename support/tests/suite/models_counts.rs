@@ -138,7 +138,7 @@ fn graham_cifar10_count_matches_the_formula() {
 }
 
 #[test]
-fn the_course_presets_depart_from_graham_only_in_batch_norm_slope_and_dropout() {
+fn the_course_presets_depart_from_graham_only_in_batch_norm_slope_dropout_and_start() {
     let (graham, course) = (FmpConfig::graham_mnist(), FmpConfig::course_mnist());
     assert!(!graham.batch_norm && course.batch_norm);
     assert_eq!((graham.leaky_slope, course.leaky_slope), (1.0 / 3.0, 0.2));
@@ -151,6 +151,7 @@ fn the_course_presets_depart_from_graham_only_in_batch_norm_slope_and_dropout() 
         batch_norm: true,
         leaky_slope: 0.2,
         dropout: course.dropout.clone(),
+        unit_variance_init: false,
         ..graham
     };
     assert_eq!(departed, course);
@@ -164,6 +165,7 @@ fn the_course_presets_depart_from_graham_only_in_batch_norm_slope_and_dropout() 
             growth: 64,
             batch_norm: true,
             leaky_slope: 0.2,
+            unit_variance_init: false,
             ..cifar
         },
         FmpConfig::course_cifar10()
