@@ -108,7 +108,6 @@ def start(connection):
     wrote it) and returns the connection info to give evcxr, which publishes on a free
     port that only this relay reads. The relay runs in a daemon thread."""
     ip, transport = connection["ip"], connection.get("transport", "tcp")
-    inner = dict(connection, iopub_port=free_port(ip))
     session = Session(
         key=connection["key"].encode(),
         signature_scheme=connection.get("signature_scheme", "hmac-sha256"),
@@ -117,6 +116,14 @@ def start(connection):
     context = zmq.Context.instance()
     front = context.socket(zmq.PUB)
     front.bind(f"{transport}://{ip}:{connection['iopub_port']}")
+    # Jupyter picked the connection's ports and let them go, so the system may hand one of
+    # them out again: the kernel could then not bind it. Pick the inner port after taking
+    # IOPub's, and never one of the others.
+    taken = {value for key, value in connection.items() if key.endswith("_port")}
+    port = free_port(ip)
+    while port in taken:
+        port = free_port(ip)
+    inner = dict(connection, iopub_port=port)
     back = context.socket(zmq.SUB)
     back.setsockopt(zmq.SUBSCRIBE, b"")
     back.connect(f"{transport}://{ip}:{inner['iopub_port']}")

@@ -5,6 +5,7 @@ import os
 import sys
 import time
 import unittest
+from unittest import mock
 
 import zmq
 from jupyter_client.session import Session
@@ -93,6 +94,17 @@ class RedrawsTest(unittest.TestCase):
 class RelayTest(unittest.TestCase):
     """The relay over real sockets: evcxr publishes on the inner port, Jupyter reads the
     connection file's port."""
+
+    def test_the_inner_port_is_none_of_the_connections(self):
+        # Jupyter's ports are free again when the relay starts, so the system may offer them.
+        ip = "127.0.0.1"
+        iopub = iopub_relay.free_port(ip)
+        connection = {"ip": ip, "transport": "tcp", "iopub_port": iopub, "shell_port": 1,
+                      "hb_port": 2, "key": KEY.decode(), "signature_scheme": "hmac-sha256"}
+        spare = next(p for p in range(65000, 65100) if p not in (iopub, 1, 2))
+        with mock.patch.object(iopub_relay, "free_port", side_effect=[iopub, 1, 2, spare]):
+            inner = iopub_relay.start(connection)
+        self.assertEqual(inner["iopub_port"], spare)
 
     def test_messages_cross_the_relay_rewritten(self):
         ip = "127.0.0.1"
