@@ -24,7 +24,7 @@ pub use spec::ModelSpec;
 pub use summary::{debug_forward, summary};
 
 use crate::data::{BatchOpts, Dataset, PixelRange};
-use anyhow::Result;
+use anyhow::{Result, bail};
 use tch::nn::{self, ModuleT};
 use tch::{Device, Tensor};
 
@@ -105,6 +105,19 @@ pub trait Model: ModuleT {
             opts.pad_with_black = true;
         }
         opts
+    }
+
+    /// `(parameter, second derivative)` for every trainable tensor: the diagonal
+    /// Gauss-Newton curvature of the loss averaged over the images `xs`, for stochastic
+    /// diagonal Levenberg-Marquardt ([`crate::train::Optimizer::Sdlm`]). Only the 1998
+    /// LeNet-5 has it, as its paper trained with it.
+    fn diagonal_curvature(&self, xs: &Tensor) -> Result<Vec<(Tensor, Tensor)>> {
+        let _ = xs;
+        bail!(
+            "this model has no curvature estimate, so it cannot train with SDLM (stochastic \
+             diagonal Levenberg-Marquardt, the 1998 LeNet-5's optimizer); use Adam or SGD, or \
+             the model lenet5-classic"
+        )
     }
 
     /// The model's full configuration, which `fit` records with the run so that the net

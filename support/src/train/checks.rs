@@ -1,7 +1,7 @@
 //! Checks run before training or evaluation, so that a wrong model, data set or setting
 //! is a sentence that says what to change, not a libtorch backtrace minutes later.
 
-use super::config::FitConfig;
+use super::config::{FitConfig, Optimizer};
 use crate::data::Dataset;
 use crate::models::Model;
 use anyhow::{Context, Result, bail};
@@ -9,11 +9,37 @@ use tch::Tensor;
 
 /// Checks that `model` can train on `data` as `config` says, before anything is written
 /// or any time is spent.
-pub(crate) fn check_fit(model: &dyn Model, data: &Dataset, config: &FitConfig) -> Result<()> {
+pub(crate) fn check_fit(
+    model: &dyn Model,
+    data: &Dataset,
+    config: &FitConfig,
+    device: tch::Device,
+) -> Result<()> {
     if config.epochs == 0 {
         bail!("the number of epochs is 0, so nothing would be trained; train for 1 or more");
     }
-    check_inputs(model, data, config.batch_size)
+    check_inputs(model, data, config.batch_size)?;
+    if let Optimizer::Sdlm { samples, .. } = config.optimizer {
+        if config.weight_decay != 0.0 {
+            bail!(
+                "SDLM takes no weight decay (the 1998 paper used none); set weight_decay to 0 \
+                 or choose Adam, AdamW or SGD"
+            );
+        }
+        if samples == 0 {
+            bail!("SDLM estimates its curvature on 0 images; use a positive count such as 500");
+        }
+        // The estimate on two images: a model without one fails here, before any time is
+        // spent or any file is touched.
+        if let Some((x, _)) = data
+            .train
+            .batches(&model.batch_opts(data, 2, device))
+            .next()
+        {
+            model.diagonal_curvature(&x)?;
+        }
+    }
+    Ok(())
 }
 
 /// Checks that `model` takes `data`'s images, in batches of `batch_size`.

@@ -4,6 +4,7 @@
 //! checkpoints so that a run can be read, repeated and resumed.
 
 use super::adam::Adam;
+use super::sdlm::Sdlm;
 use crate::data::Augment;
 use serde::{Deserialize, Serialize};
 use tch::Tensor;
@@ -21,21 +22,36 @@ pub enum Optimizer {
     /// optionally Nesterov's look-ahead. Graham trains FMP nets with SGD (momentum 0.9,
     /// 0.99 for CIFAR-10).
     Sgd { momentum: f64, nesterov: bool },
+    /// Stochastic diagonal Levenberg-Marquardt ([`Sdlm`]), LeCun et al.'s (1998): each
+    /// weight's rate divided by `mu` plus its curvature, estimated on `samples` training
+    /// images before each epoch. The paper: `mu = 0.02`, 500 images.
+    Sdlm { mu: f64, samples: usize },
 }
 
 impl Optimizer {
-    /// Builds the optimizer over `vs` with rate `lr` and no weight decay.
+    /// Builds the optimizer over `vs` with rate `lr` and no weight decay, for a training
+    /// loop of your own. SDLM is refused: it needs the curvature estimate that `fit` makes
+    /// before each epoch.
     pub fn build_for(&self, vs: &nn::VarStore, lr: f64) -> anyhow::Result<Stepper> {
-        Ok(self.build(vs, lr, 0.0)?)
+        if let Optimizer::Sdlm { .. } = self {
+            anyhow::bail!(
+                "SDLM steps by a curvature estimate that `fit` makes before each epoch; train \
+                 with `fit`, or build `train::sdlm::Sdlm` and give it `Model::diagonal_curvature`"
+            );
+        }
+        Ok(self.build(vs, lr, 0.0, 1)?)
     }
 
     /// Builds the optimizer over every trainable variable in `vs`: Adam and AdamW are
-    /// [`Adam`] (one fused pass per parameter), SGD is libtorch's.
+    /// [`Adam`] (one fused pass per parameter), SGD is libtorch's, SDLM is [`Sdlm`]
+    /// (which scales its step with the batch size and takes the variables from its
+    /// curvature estimate).
     pub(crate) fn build(
         &self,
         vs: &nn::VarStore,
         lr: f64,
         weight_decay: f64,
+        batch_size: usize,
     ) -> Result<Stepper, tch::TchError> {
         Ok(match *self {
             Optimizer::Adam => Stepper::Adam(Adam::new(vs, lr, weight_decay, false)),
@@ -49,6 +65,7 @@ impl Optimizer {
                 }
                 .build(vs, lr)?,
             ),
+            Optimizer::Sdlm { mu, .. } => Stepper::Sdlm(Sdlm::new(lr, mu, batch_size)),
         })
     }
 }
@@ -58,6 +75,7 @@ impl Optimizer {
 pub enum Stepper {
     Adam(Adam),
     Torch(nn::Optimizer),
+    Sdlm(Sdlm),
 }
 
 impl Stepper {
@@ -65,6 +83,7 @@ impl Stepper {
         match self {
             Stepper::Adam(a) => a.set_lr(lr),
             Stepper::Torch(o) => o.set_lr(lr),
+            Stepper::Sdlm(s) => s.set_lr(lr),
         }
     }
 
@@ -73,6 +92,7 @@ impl Stepper {
         match self {
             Stepper::Adam(a) => a.backward_step(loss),
             Stepper::Torch(o) => o.backward_step(loss),
+            Stepper::Sdlm(s) => s.backward_step(loss),
         }
     }
 
@@ -81,6 +101,7 @@ impl Stepper {
         match self {
             Stepper::Adam(a) => a.zero_grad(),
             Stepper::Torch(o) => o.zero_grad(),
+            Stepper::Sdlm(s) => s.zero_grad(),
         }
     }
 
@@ -89,6 +110,7 @@ impl Stepper {
         match self {
             Stepper::Adam(a) => a.step(),
             Stepper::Torch(o) => o.step(),
+            Stepper::Sdlm(s) => s.step(),
         }
     }
 }
@@ -212,6 +234,12 @@ impl std::fmt::Display for Optimizer {
                     write!(f, " (Nesterov)")?;
                 }
                 Ok(())
+            }
+            Optimizer::Sdlm { mu, samples } => {
+                write!(
+                    f,
+                    "SDLM (mu {mu}, curvature from {samples} images per epoch)"
+                )
             }
         }
     }

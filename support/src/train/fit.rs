@@ -10,11 +10,12 @@ use super::checkpoint::{
     save_checkpoint, write_history, write_record,
 };
 use super::checks::{check_fit, check_output};
-use super::config::FitConfig;
+use super::config::{FitConfig, Optimizer, Stepper};
 use super::evaluate::{EvalOpts, Split, correct, loss_and_accuracy};
 use super::history::{EpochRecord, History, Outcome, read_csv};
 use super::interrupt::InterruptGuard;
 use super::progress::Progress;
+use super::sdlm::Sdlm;
 use super::tensorboard::EventWriter;
 use crate::data::{BatchOpts, Dataset};
 use crate::models::Model;
@@ -59,7 +60,7 @@ pub fn fit(
     data: &Dataset,
     config: &FitConfig,
 ) -> Result<History> {
-    check_fit(model, data, config)?;
+    check_fit(model, data, config, vs.device())?;
     check_output(model, data, vs.device())?;
     let run = config
         .run
@@ -99,7 +100,7 @@ pub fn resume(
         bail!("resume needs the run's name: set `run: Some(\"<name>\".into())` in the FitConfig");
     };
     let dir = super::checkpoint::existing_run_dir(run)?;
-    check_fit(model, data, config)?;
+    check_fit(model, data, config, vs.device())?;
     let history_path = dir.join(HISTORY);
     let records = if history_path.exists() {
         read_csv(&history_path)?
@@ -205,6 +206,7 @@ fn train_epochs(
             vs,
             config.schedule.lr(records.len() + 1),
             config.weight_decay,
+            config.batch_size,
         )
         .context("cannot build the optimizer")?;
     let mut events = EventWriter::new(&dir);
@@ -222,6 +224,11 @@ fn train_epochs(
             augment_seed: config.seed ^ e.wrapping_mul(0x9E37_79B9_7F4A_7C15),
             ..model.batch_opts(data, config.batch_size, device)
         };
+        if let (Stepper::Sdlm(sdlm), Optimizer::Sdlm { samples, .. }) =
+            (&mut opt, &config.optimizer)
+        {
+            estimate_curvature(model, vs, data, &opts, *samples, sdlm)?;
+        }
         let batches = data.train.batches(&opts);
         let mut progress =
             Progress::new(config.progress, epoch, config.epochs, batches.num_batches());
@@ -308,6 +315,33 @@ fn train_epochs(
         events.scalars(r.epoch, &scalars)?;
     }
     Ok(History::new(records, dir, Outcome::Finished))
+}
+
+/// Gives SDLM its curvature for the coming epoch, estimated on the first `samples`
+/// images of the epoch's shuffled (and augmented) training batches, as the paper
+/// re-estimates it on 500 patterns before each pass.
+fn estimate_curvature(
+    model: &dyn Model,
+    vs: &nn::VarStore,
+    data: &Dataset,
+    opts: &BatchOpts,
+    samples: usize,
+    sdlm: &mut Sdlm,
+) -> Result<()> {
+    let opts = BatchOpts {
+        batch_size: samples.min(data.train.len()),
+        ..opts.clone()
+    };
+    let Some((x, _)) = data.train.batches(&opts).next() else {
+        bail!(
+            "{} has no training images to estimate SDLM's curvature on",
+            data.name
+        );
+    };
+    sdlm.set_curvature(
+        model.diagonal_curvature(&x)?,
+        vs.trainable_variables().len(),
+    )
 }
 
 /// The finished epoch's line: `loss 0.31 acc 0.912 | val loss ... | 12s, 1450 img/s`.

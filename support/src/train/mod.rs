@@ -6,7 +6,8 @@
 //! let eval = evaluate(&model, &data, &EvalOpts::new(vs.device()))?;
 //! let ensemble = ensemble_curve(&model, &data, &EvalOpts::new(vs.device()), &[1, 2, 4, 8, 12])?;
 //! ```
-//! `config.rs` holds the configuration, `adam.rs` the fused Adam, `fit.rs` the loop,
+//! `config.rs` holds the configuration, `adam.rs` the fused Adam, `sdlm.rs` the 1998
+//! LeNet-5's optimizer, `fit.rs` the loop,
 //! `checks.rs` what is checked before it starts, `history.rs` the per-epoch record,
 //! `checkpoint.rs` the run folders, `evaluate.rs` evaluation and repeated passes,
 //! `timing.rs` epoch-time estimates, `progress.rs` the progress line, `results.rs` a
@@ -23,6 +24,7 @@ pub mod history;
 mod interrupt;
 mod progress;
 pub mod results;
+pub mod sdlm;
 pub mod tensorboard;
 pub mod test_record;
 pub mod timing;

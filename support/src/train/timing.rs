@@ -94,7 +94,7 @@ pub fn estimate_epoch_time(
         })
         .collect();
     let mut opt = Optimizer::Adam
-        .build(vs, 1e-4, 0.0)
+        .build(vs, 1e-4, 0.0, batch_size)
         .context("cannot build the optimizer")?;
     let opts = BatchOpts {
         shuffle_seed: Some(0),

@@ -54,6 +54,11 @@ fn contradicting_flags_say_which_to_drop() {
         ],
         &["for cifar10 data", "--dataset cifar10"],
     );
+    // Said before any loading: CIFAR-10 is not on this machine.
+    refused(
+        &["reproduce", "lecun-1998", "--dataset", "cifar10"],
+        &["for mnist data", "--dataset mnist"],
+    );
     refused(
         &["train", "--recipe", "graham"],
         &["unknown recipe", "graham-mnist, graham-mnist-random"],

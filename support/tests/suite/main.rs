@@ -33,4 +33,5 @@ mod train_artifacts;
 mod train_evaluate;
 mod train_fit;
 mod train_interrupt;
+mod train_sdlm;
 mod train_util;

@@ -105,6 +105,28 @@ fn lecun_1998_is_the_60000_parameter_net_with_the_paper_details_and_its_schedule
 }
 
 #[test]
+fn lecun_1998_sdlm_is_lecun_1998_with_the_papers_optimizer_and_rates() {
+    let r = recipes::recipe("lecun-1998-sdlm").unwrap();
+    let adam = recipes::recipe("lecun-1998").unwrap();
+    assert_eq!(r.model, adam.model);
+    assert_eq!(r.fit.epochs, 20);
+    assert_eq!(r.fit.schedule, LrSchedule::lecun());
+    assert_eq!(
+        (r.fit.optimizer.clone(), r.fit.batch_size),
+        (
+            Optimizer::Sdlm {
+                mu: 1.0,
+                samples: 500
+            },
+            16
+        )
+    );
+    assert_eq!(r.fit.augment, Augment::none());
+    assert_eq!(r.published.as_ref().unwrap().one_pass, 0.95);
+    assert!(r.deviations[0].contains("mu = 0.02"), "{:?}", r.deviations);
+}
+
+#[test]
 fn course_recipes_are_the_notebooks_adam_runs() {
     for (name, epochs, passes) in [
         ("course-502", 3, 12),

@@ -54,6 +54,7 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
         .dataset
         .clone()
         .unwrap_or_else(|| recipe.family.default_dataset().to_string());
+    recipe.check_dataset(&name)?;
     // One data split for every seed: the seeds then differ only in the training's draws.
     let data = data::load(
         &name,

@@ -237,6 +237,9 @@ fn report(history: &History) {
 pub fn run(args: TrainArgs) -> Result<()> {
     let quick = args.quick || support::quick_mode();
     let plan = Plan::new(&args, quick)?;
+    if let Some(recipe) = &plan.recipe {
+        recipe.check_dataset(&plan.dataset)?;
+    }
     let data = data::load(
         &plan.dataset,
         &LoadOpts {
@@ -247,9 +250,6 @@ pub fn run(args: TrainArgs) -> Result<()> {
             ..LoadOpts::default()
         },
     )?;
-    if let Some(recipe) = &plan.recipe {
-        recipe.check_data(&data)?;
-    }
     let [channels, _, _] = data.image_shape();
     let spec = plan.spec.with_io(channels, data.num_classes() as i64);
     let device = device_for(spec.is_fmp(), args.device.as_deref())?;

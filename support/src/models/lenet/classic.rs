@@ -8,6 +8,8 @@ use crate::models::layers::{Expects, Layer, weights_and_bias};
 use tch::Tensor;
 use tch::nn::{self, ConvConfig};
 
+mod curvature;
+
 /// Which S2 maps each C3 map reads (LeCun et al. 1998, Table I): six contiguous triples,
 /// six contiguous quadruples, three non-contiguous quadruples, then all six. Breaking the
 /// symmetry forces the maps to learn different features and gives C3 1,516 parameters
@@ -36,6 +38,11 @@ pub fn squash(a: &Tensor) -> Tensor {
     (a * (2.0 / 3.0)).tanh() * 1.7159
 }
 
+/// The sum of each 2x2 block of inputs, as a subsampling unit takes it.
+fn sum_2x2(x: &Tensor) -> Tensor {
+    x.avg_pool2d([2, 2], [2, 2], [0, 0], false, true, None::<i64>) * 4.0
+}
+
 /// S2/S4: each unit sums its 2x2 inputs, times one trainable coefficient per map, plus
 /// one trainable bias per map, then squashes: 2 parameters per map.
 #[derive(Debug)]
@@ -53,10 +60,14 @@ impl Subsampling {
         }
     }
 
-    fn forward(&self, x: &Tensor) -> Tensor {
-        let sum = x.avg_pool2d([2, 2], [2, 2], [0, 0], false, true, None::<i64>) * 4.0;
+    /// The weighted sum before the squashing.
+    fn pre_activation(&self, x: &Tensor) -> Tensor {
         let shape = [1, -1, 1, 1];
-        squash(&(sum * self.coefficient.view(shape) + self.bias.view(shape)))
+        sum_2x2(x) * self.coefficient.view(shape) + self.bias.view(shape)
+    }
+
+    fn forward(&self, x: &Tensor) -> Tensor {
+        squash(&self.pre_activation(x))
     }
 }
 

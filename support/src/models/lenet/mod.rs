@@ -213,6 +213,21 @@ impl Model for LeNet5 {
         }
     }
 
+    /// The paper's estimate for the classic variant (`classic/curvature.rs`), on `xs`
+    /// padded to 32x32 as the forward pass pads it.
+    fn diagonal_curvature(&self, xs: &Tensor) -> Result<Vec<(Tensor, Tensor)>> {
+        match &self.body {
+            Body::Classic(c) => {
+                let padded = layers::try_run(&self.layers()[..1], xs, true)?;
+                Ok(c.diagonal_curvature(&padded))
+            }
+            Body::Modern(_) => bail!(
+                "the modern LeNet-5 has no curvature estimate for SDLM (the 1998 paper's \
+                 optimizer); train it with Adam or SGD, or use lenet5-classic"
+            ),
+        }
+    }
+
     fn layers(&self) -> Vec<Layer<'_>> {
         match &self.body {
             Body::Classic(c) => c.layers(self.config.in_channels, self.pixel_range()),
