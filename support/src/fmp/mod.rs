@@ -9,6 +9,7 @@
 mod channels_last;
 mod cpu;
 mod layer;
+mod native;
 mod regions;
 mod sizes;
 

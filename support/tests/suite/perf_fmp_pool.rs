@@ -159,3 +159,60 @@ fn fmp_passes_nan_on_like_the_per_region_maxima() {
         }
     }
 }
+
+/// libtorch's windows (`Regions::Native`) are pooled by the crate's own kernel on an `f32`
+/// CPU tensor. It draws the same samples as libtorch's op would and must give exactly its
+/// output and gradient, in either layout, keeping the layout, on sizes from 2 -> 1 up,
+/// with many equal values (ties pick the same position) and with NaNs.
+#[test]
+fn native_regions_match_libtorchs_op_exactly() {
+    let sizes = [(2, 1), (3, 2), (7, 4), (14, 10), (28, 20), (13, 12)];
+    for channels_last in [false, true] {
+        for (i, &(side, out)) in sizes.iter().enumerate() {
+            let case = format!("{side} -> {out}, channels-last {channels_last}");
+            tch::manual_seed(i as i64);
+            // Values in {-2, ..., 2}: most windows hold equal values.
+            let x = Tensor::randn([3, 5, side, side], (Kind::Float, Device::Cpu)).round();
+            if side > 2 {
+                let _ = x.get(2).get(3).get(1).get(1).fill_(f64::NAN);
+            }
+            let x = laid_out(x, channels_last);
+            let g = Tensor::randn([3, 5, out, out], (Kind::Float, Device::Cpu));
+            let pooled = |ours: bool| {
+                let leaf = x.detach().set_requires_grad(true);
+                tch::manual_seed(100 + i as i64);
+                let y = if ours {
+                    Fmp::new(out, Regions::Native).forward_t(&leaf, true)
+                } else {
+                    let samples = Tensor::rand([3, 5, 2], (Kind::Float, Device::Cpu));
+                    leaf.fractional_max_pool2d([2, 2], [out, out], &samples).0
+                };
+                let s = (&y * &g).sum(Kind::Float);
+                let grad = Tensor::run_backward(&[&s], &[&leaf], false, false).remove(0);
+                (y.detach(), grad)
+            };
+            let ((y1, g1), (y0, g0)) = (pooled(true), pooled(false));
+            assert!(
+                y1.nan_to_num(9.0, None, None)
+                    .equal(&y0.nan_to_num(9.0, None, None)),
+                "{case}: outputs differ"
+            );
+            // Equal up to the order in which a position's several windows add up.
+            let close = g1.allclose(&g0, 1e-6, 1e-6, false);
+            assert!(close, "{case}: gradients differ");
+            // A 1x1 output is plane by plane and channels-last at once.
+            let kept = out == 1 || is_channels_last(&y1) == is_channels_last(&x);
+            assert!(kept, "{case}: layout not kept");
+            let without = tch::no_grad(|| {
+                tch::manual_seed(100 + i as i64);
+                Fmp::new(out, Regions::Native).forward_t(&x, false)
+            });
+            assert!(
+                without
+                    .nan_to_num(9.0, None, None)
+                    .equal(&y0.nan_to_num(9.0, None, None)),
+                "{case}: outputs without a gradient differ"
+            );
+        }
+    }
+}
