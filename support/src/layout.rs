@@ -18,15 +18,24 @@ pub fn is_channels_last(x: &Tensor) -> bool {
     x.dim() == 4 && !x.is_contiguous() && x.permute([0, 2, 3, 1]).is_contiguous()
 }
 
-/// `x` as a channels-last copy (with autograd), if it is a 4-D `f32` CPU tensor that is
-/// not already one; otherwise `x` itself. Other devices keep their layout: the GPU path
-/// of the FMP layer reads planes.
+/// `x` stored channels-last (with autograd), if it is a 4-D `f32` CPU tensor that is not
+/// already; otherwise `x` itself. Other devices keep their layout: the GPU path of the FMP
+/// layer reads planes.
+///
+/// Call it on a convolution's input: the convolution then writes its output channels-last
+/// too, and converting the input (one or a few channels) is cheaper than converting the
+/// output (many). A one-channel tensor is both layouts at once, and libtorch reads its
+/// plain strides as plane by plane; for it this is a free view with the channels-last
+/// strides.
 pub fn to_channels_last_on_cpu(x: &Tensor) -> Tensor {
-    if x.device() != Device::Cpu || x.kind() != Kind::Float || x.dim() != 4 {
+    if x.device() != Device::Cpu || x.kind() != Kind::Float || x.dim() != 4 || is_channels_last(x) {
         return x.shallow_clone();
     }
-    if is_channels_last(x) || x.size()[1] == 1 {
-        return x.shallow_clone();
+    let s = x.size();
+    if s[1] == 1 {
+        return x
+            .contiguous()
+            .as_strided(s.as_slice(), [s[2] * s[3], 1, s[3], 1], None);
     }
     x.permute([0, 2, 3, 1]).contiguous().permute([0, 3, 1, 2])
 }

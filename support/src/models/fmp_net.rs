@@ -212,7 +212,7 @@ struct Block {
     norm: Option<nn::BatchNorm>,
     dropout: f64,
     pool: Fmp,
-    /// Whether the convolution's output is made channels-last ([`channels_last_suits`]).
+    /// Whether the convolution runs channels-last ([`channels_last_suits`]).
     channels_last: bool,
 }
 
@@ -346,11 +346,11 @@ fn channels_last_suits(regions: Regions) -> bool {
     regions != Regions::Native
 }
 
-/// A 2x2 valid convolution and its optional BatchNorm, made channels-last on a CPU when
+/// A 2x2 valid convolution and its optional BatchNorm, channels-last on a CPU when
 /// `channels_last` is set.
 ///
-/// Only the first convolution's output (one input channel) needs the copy to channels-last
-/// ([`crate::layout`]); from then on every op keeps the layout.
+/// Only the first convolution's input (one channel) needs converting, and for one channel
+/// that is a free view ([`crate::layout`]); from then on every op keeps the layout.
 ///
 /// In evaluation the BatchNorm is a fixed affine map per channel, `scale (y - mean) +
 /// beta` with `scale = gamma / sqrt(var + eps)`, so it folds into the convolution's
@@ -363,17 +363,17 @@ fn conv_norm(
     train: bool,
     channels_last: bool,
 ) -> Tensor {
+    let x = if channels_last {
+        to_channels_last_on_cpu(x)
+    } else {
+        x.shallow_clone()
+    };
     let y = match norm {
         Some(bn) if !train => {
             let (weight, bias) = fold_batch_norm(conv, bn);
             x.conv2d(&weight, Some(&bias), [1, 1], [0, 0], [1, 1], 1)
         }
         _ => x.apply(conv),
-    };
-    let y = if channels_last {
-        to_channels_last_on_cpu(&y)
-    } else {
-        y
     };
     match norm {
         Some(bn) if train => y.apply_t(bn, true),

@@ -31,6 +31,62 @@ fn lenet_modern_maps_mnist_to_ten_logits() {
     assert_eq!(output_shape("lenet5-modern", 1, 28, 4), [4, 10]);
 }
 
+/// The modern LeNet-5 pools before its ReLUs (and runs channels-last); its outputs and
+/// gradients are those of the textbook chain conv - ReLU - pool, written out here.
+#[test]
+fn lenet_modern_equals_the_textbook_chain_with_relu_before_pooling() {
+    tch::manual_seed(3);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let model = LeNet5::modern(&vs.root()).unwrap();
+    let x = Tensor::randn([5, 1, 28, 28], (Kind::Float, Device::Cpu));
+    let v = vs.variables();
+    let pool = |t: Tensor| t.max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], false);
+    let conv = |t: &Tensor, name: &str| {
+        let (w, b) = (&v[&format!("{name}.weight")], &v[&format!("{name}.bias")]);
+        t.conv2d(w, Some(b), [1, 1], [2, 2], [1, 1], 1)
+    };
+    let h = pool(conv(&pool(conv(&x, "conv1").relu()), "conv2").relu()).flatten(1, -1);
+    let h = h.linear(&v["fc1.weight"], Some(&v["fc1.bias"])).relu();
+    let textbook = h.linear(&v["fc2.weight"], Some(&v["fc2.bias"]));
+    let ours = model.forward_t(&x, true);
+    assert!(ours.allclose(&textbook, 1e-5, 1e-5, false));
+    let grads = |out: &Tensor| {
+        let mut names: Vec<&String> = v.keys().collect();
+        names.sort();
+        let params: Vec<&Tensor> = names.iter().map(|n| &v[*n]).collect();
+        Tensor::run_backward(&[(out * out).sum(Kind::Float)], &params, false, false)
+    };
+    // Up to rounding: the two chains convolve in different layouts.
+    for (a, b) in grads(&ours).iter().zip(grads(&textbook).iter()) {
+        let scale = b.abs().max().double_value(&[]);
+        let diff = (a - b).abs().max().double_value(&[]);
+        assert!(
+            diff <= 1e-5 * scale,
+            "a gradient differs by {diff} (largest {scale})"
+        );
+    }
+}
+
+/// A one-channel image is both layouts at once and libtorch reads it as planes; made
+/// channels-last (a view, no copy), the convolution reading it writes channels-last.
+#[test]
+fn a_one_channel_input_made_channels_last_makes_a_convolution_write_channels_last() {
+    use support::layout::{is_channels_last, to_channels_last_on_cpu};
+    let x = Tensor::randn([4, 1, 12, 12], (Kind::Float, Device::Cpu));
+    let w = Tensor::randn([6, 1, 3, 3], (Kind::Float, Device::Cpu));
+    let conv = |t: &Tensor| t.conv2d(&w, None::<Tensor>, [1, 1], [0, 0], [1, 1], 1);
+    let y = to_channels_last_on_cpu(&x);
+    assert_eq!(
+        y.data_ptr(),
+        x.data_ptr(),
+        "a one-channel tensor needs no copy"
+    );
+    assert!(y.equal(&x));
+    assert!(!is_channels_last(&conv(&x)));
+    assert!(is_channels_last(&conv(&y)));
+    assert!(conv(&y).allclose(&conv(&x), 1e-5, 1e-5, false));
+}
+
 #[test]
 fn fmp_mnist_pads_mnist_and_gives_ten_logits() {
     assert_eq!(output_shape("fmp-mnist", 1, 28, 2), [2, 10]);

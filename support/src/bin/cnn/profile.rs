@@ -114,9 +114,9 @@ fn profile_step(vs: &nn::VarStore, config: &FmpConfig, batch: i64) -> Result<Tal
             &x,
             format!("{label} ({prefix})"),
             vec![w.shallow_clone(), b.shallow_clone()],
-            // As in the model: channels-last from the first convolution's output on (the
-            // copy is counted in that convolution), so every later op keeps the layout.
-            &|t| to_channels_last_on_cpu(&t.conv2d(&w, Some(&b), [1, 1], [0, 0], [1, 1], 1)),
+            // As in the model: channels-last from the first convolution's input on (the
+            // view or copy is counted in that convolution), so every later op keeps it.
+            &|t| to_channels_last_on_cpu(t).conv2d(&w, Some(&b), [1, 1], [0, 0], [1, 1], 1),
         );
         if n == blocks + 2 {
             break;

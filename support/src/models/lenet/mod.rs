@@ -260,6 +260,10 @@ impl Modern {
         }
     }
 
+    /// Each block pools before its ReLU: ReLU is monotonic, so `max(relu(a), relu(b)) =
+    /// relu(max(a, b))`, the same values and gradients with the ReLU over a quarter of the
+    /// values. The first convolution reads its input channels-last on a CPU, so it writes
+    /// channels-last too and oneDNN skips its layout reorders (see `crate::layout`).
     fn layers(&self, in_channels: i64) -> Vec<Layer<'_>> {
         let pool = |x: &Tensor| x.max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], false);
         vec![
@@ -270,18 +274,16 @@ impl Modern {
                 |x, _| pad_to(x, 28),
             ),
             Layer::new(
-                "conv1 5x5 same + ReLU + max-pool 2x2",
+                "conv1 5x5 same + max-pool 2x2 + ReLU",
                 Expects::exactly(in_channels, 28),
                 weights_and_bias(&self.conv1.ws, &self.conv1.bs),
-                // Channels-last from here on, on a CPU: oneDNN then skips its layout
-                // reorders around each convolution (see `crate::layout`).
-                move |x, _| pool(&to_channels_last_on_cpu(&x.apply(&self.conv1)).relu()),
+                move |x, _| pool(&to_channels_last_on_cpu(x).apply(&self.conv1)).relu(),
             ),
             Layer::new(
-                "conv2 5x5 same + ReLU + max-pool 2x2",
+                "conv2 5x5 same + max-pool 2x2 + ReLU",
                 Expects::exactly(20, 14),
                 weights_and_bias(&self.conv2.ws, &self.conv2.bs),
-                move |x, _| pool(&x.apply(&self.conv2).relu()).flatten(1, -1),
+                move |x, _| pool(&x.apply(&self.conv2)).relu().flatten(1, -1),
             ),
             Layer::new(
                 "fc1 2450 -> 500 + ReLU",
