@@ -8,6 +8,7 @@ mod data;
 mod env;
 mod eval;
 mod fmp;
+mod openmp;
 mod profile;
 mod recipes;
 mod report;
@@ -110,33 +111,7 @@ enum Command {
     },
 }
 
-/// Restarts this program with `OMP_WAIT_POLICY=PASSIVE` unless the variable is already set.
-///
-/// libtorch's OpenMP threads otherwise spin for a while after every op, on the cores the
-/// FMP layer's own threads then need: `cnn bench --profile` measured a training step about
-/// 10 % and an evaluation pass about 50 % faster with PASSIVE on a 2-core CPU. OpenMP reads
-/// the variable once, when libtorch is loaded, before `main`; hence the restart.
-#[cfg(unix)]
-fn ensure_passive_openmp() {
-    use std::os::unix::process::CommandExt;
-    const VAR: &str = "OMP_WAIT_POLICY";
-    if std::env::var_os(VAR).is_some() {
-        return;
-    }
-    let Ok(exe) = std::env::current_exe() else {
-        return;
-    };
-    let err = std::process::Command::new(exe)
-        .args(std::env::args_os().skip(1))
-        .env(VAR, "PASSIVE")
-        .exec();
-    // Only reached when the restart failed; carry on with OpenMP's default.
-    eprintln!("note: could not restart with {VAR}=PASSIVE ({err}); continuing");
-}
-
 fn main() {
-    #[cfg(unix)]
-    ensure_passive_openmp();
     // Like other command-line tools, end quietly when the reader of our output goes away
     // (`cnn data check | head`), instead of panicking on a broken pipe.
     // SAFETY: resetting a signal to its default disposition before any thread starts.
@@ -145,6 +120,8 @@ fn main() {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
+    #[cfg(unix)]
+    openmp::choose_wait_policy(&cli);
     let result: Result<()> = match cli.command {
         Command::Env => env::run(),
         Command::FmpSizes { alpha, layers } => fmp::run(&alpha, layers),

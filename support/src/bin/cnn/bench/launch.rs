@@ -48,7 +48,10 @@ impl Launcher {
         let passes = group.passes.to_string();
         let Some(script) = side.script() else {
             let mut c = Command::new(&self.exe);
-            c.arg("bench-side")
+            // Each side chooses its own OpenMP wait policy, as `cnn train` of its model
+            // would (see `crate::openmp`), not this process's.
+            c.env_remove("OMP_WAIT_POLICY")
+                .arg("bench-side")
                 .args(["--model", &group.model, "--batch", &batch])
                 .args(["--rotation", &group.rotation.to_string()])
                 .args(["--seconds", &seconds, "--test-images", &test_images])
@@ -62,8 +65,8 @@ impl Launcher {
             return Ok(c);
         };
         let mut c = Command::new(&self.python);
-        // The peers run with OpenMP's default wait policy, as a PyTorch user gets it; `cnn`
-        // itself restarts with PASSIVE (see main.rs), which measured a few % slower for them.
+        // The peers run with OpenMP's default wait policy, as a PyTorch user gets it; PASSIVE
+        // (see `crate::openmp`) measured a few % slower for them.
         c.env_remove("OMP_WAIT_POLICY")
             .arg(script)
             .args(model_args(&group.model)?)
