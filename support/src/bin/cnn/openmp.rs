@@ -42,15 +42,17 @@ pub fn choose_wait_policy(cli: &Cli) {
 }
 
 /// False only for a command that trains or times nets without the crate's CPU kernels:
-/// `train` and `bench-side` of a LeNet-5 or the fully connected net. Anything else, or a
-/// name that does not resolve (its error comes later), may run them.
+/// `train`, `reproduce` and `bench-side` of a LeNet-5 or the fully connected net. Anything
+/// else, or a name that does not resolve (its error comes later), may run them.
 fn may_run_crate_kernels(command: &Command) -> bool {
+    let of_recipe = |name: &str| support::recipes::recipe(name).ok().map(|r| r.model);
     let spec = match command {
         Command::Train(args) => match (&args.recipe, &args.model) {
-            (Some(recipe), _) => support::recipes::recipe(recipe).ok().map(|r| r.model),
+            (Some(recipe), _) => of_recipe(recipe),
             (None, Some(model)) => ModelSpec::preset(model).ok(),
             (None, None) => None,
         },
+        Command::Reproduce(args) => of_recipe(&args.recipe),
         Command::BenchSide(args) => ModelSpec::preset(args.model()).ok(),
         _ => None,
     };
@@ -72,11 +74,13 @@ mod tests {
         assert!(!may_run("train lenet5-modern"));
         assert!(!may_run("train fcnn"));
         assert!(!may_run("train --recipe lecun-1998"));
+        assert!(!may_run("reproduce lecun-1998-sdlm"));
         assert!(!may_run(
             "bench-side --model lenet5-modern --batch 64 --test-images 10 --data-path d"
         ));
         assert!(may_run("train fmp-mnist"));
         assert!(may_run("train --recipe course-502"));
+        assert!(may_run("reproduce graham-mnist"));
         assert!(may_run(
             "bench-side --model fmp-mnist --batch 32 --test-images 10 --data-path d"
         ));
