@@ -1,5 +1,6 @@
 //! Forward passes, `build`, the summary table and the debug pass.
 
+use crate::train_util::max_diff;
 use support::fmp::Fmp;
 use support::models::lenet::{C3_TABLE, DIGIT_BITMAPS, bitmap_targets};
 use support::models::{
@@ -59,7 +60,7 @@ fn lenet_modern_equals_the_textbook_chain_with_relu_before_pooling() {
     // Up to rounding: the two chains convolve in different layouts.
     for (a, b) in grads(&ours).iter().zip(grads(&textbook).iter()) {
         let scale = b.abs().max().double_value(&[]);
-        let diff = (a - b).abs().max().double_value(&[]);
+        let diff = max_diff(a, b);
         assert!(
             diff <= 1e-5 * scale,
             "a gradient differs by {diff} (largest {scale})"

@@ -46,12 +46,18 @@ impl Launcher {
         let test_images = group.budget.test_images.to_string();
         let batch = group.batch.to_string();
         let passes = group.passes.to_string();
-        let Some(script) = side.script() else {
-            let mut c = Command::new(&self.exe);
-            // Each side chooses its own OpenMP wait policy, as `cnn train` of its model
-            // would (see `crate::openmp`), not this process's.
-            c.env_remove("OMP_WAIT_POLICY")
-                .arg("bench-side")
+        let script = side.script();
+        let program = match script {
+            Some(_) => &self.python,
+            None => &self.exe,
+        };
+        let mut c = Command::new(program);
+        // No side inherits this process's OpenMP wait policy. The peers run with OpenMP's
+        // default, as a PyTorch user gets it (PASSIVE measured a few % slower for them); the
+        // crate's side chooses its own, as `cnn train` of its model would (`crate::openmp`).
+        c.env_remove("OMP_WAIT_POLICY");
+        let Some(script) = script else {
+            c.arg("bench-side")
                 .args(["--model", &group.model, "--batch", &batch])
                 .args(["--rotation", &group.rotation.to_string()])
                 .args(["--seconds", &seconds, "--test-images", &test_images])
@@ -64,11 +70,7 @@ impl Launcher {
             }
             return Ok(c);
         };
-        let mut c = Command::new(&self.python);
-        // The peers run with OpenMP's default wait policy, as a PyTorch user gets it; PASSIVE
-        // (see `crate::openmp`) measured a few % slower for them.
-        c.env_remove("OMP_WAIT_POLICY")
-            .arg(script)
+        c.arg(script)
             .args(model_args(&group.model)?)
             .args(["--batch-size", &batch])
             .args(["--seconds", &seconds, "--test-limit", &test_images])
