@@ -169,10 +169,11 @@ fn graham_mnist(regions: Regions) -> Recipe {
             "Momentum 0.9, the value his MNIST code is recalled with (0.99 is his CIFAR-10 \
              value)."
                 .into(),
-            "Initialisation: Kaiming's, then each layer rescaled to unit variance on noise \
-             (FmpConfig::unit_variance_init); the notes do not record his. Without it the \
-             max-pooling grows the activations about 1.7x per block, the first loss is near \
-             53, and SGD diverges at 0.01."
+            "Initialisation: PyTorch's default draw (models::init), then each layer rescaled \
+             to unit variance on noise (FmpConfig::unit_variance_init); the notes do not \
+             record his. From Kaiming's draw without the rescaling, the max-pooling grows the \
+             activations about 1.7x per block, the first loss is near 53, and SGD diverges at \
+             0.01; from PyTorch's, the logits start near 0.05."
                 .into(),
             "Learning rate 0.01 exp(-0.01 epoch) instead of 0.003 exp(-0.01 epoch): with \
              the rescaled start, one epoch on an MNIST validation split reached 95.9 % at \
@@ -409,8 +410,8 @@ fn graham_cifar10() -> Recipe {
              course's), standing for his affine and colour distortions."
                 .into(),
             "Epochs: 500, his code's 'about 500'.".into(),
-            "Initialisation: Kaiming's, then each layer rescaled to unit variance on noise, \
-             as in graham-mnist; his rate is kept, since no GPU has trained this recipe yet."
+            "Initialisation: PyTorch's default draw, then each layer rescaled to unit \
+             variance on noise, as in graham-mnist; his rate is kept, since no GPU has trained this recipe yet."
                 .into(),
         ],
         published: Some(Published {

@@ -4,6 +4,7 @@
 //! reaches about 55 % test accuracy: the wall that motivates convolutions.
 
 use super::Model;
+use super::init;
 use super::layers::{self, Expects, Layer, weights_and_bias};
 use crate::data::batches::pad_to;
 use anyhow::{Result, bail};
@@ -68,7 +69,7 @@ impl Fcnn {
         let dense = widths
             .windows(2)
             .enumerate()
-            .map(|(i, w)| nn::linear(vs / format!("fc{}", i + 1), w[0], w[1], Default::default()))
+            .map(|(i, w)| init::linear(vs / format!("fc{}", i + 1), w[0], w[1]))
             .collect();
         Ok(Fcnn { config, dense })
     }

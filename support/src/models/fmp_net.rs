@@ -14,6 +14,7 @@
 //! BatchNorm. For L = 12 that is about `2,912 F^2`: 12 M for F = 64, 74.6 M for F = 160.
 
 use super::Model;
+use super::init;
 use super::layers::{Expects, Layer, weights_and_bias};
 use super::leaky_dropout::leaky_relu_dropout;
 use super::unit_variance::rescale_to_unit_variance;
@@ -293,7 +294,7 @@ impl FmpNet {
                     None => pool,
                 };
                 let block = Block {
-                    conv: nn::conv2d(&p / "conv", channels, filters, 2, Default::default()),
+                    conv: init::conv2d(&p / "conv", channels, filters, 2, Default::default()),
                     norm: norm(p, filters),
                     dropout: dropout[i],
                     pool,
@@ -304,9 +305,9 @@ impl FmpNet {
             })
             .collect();
         let head = config.growth * (layers + 1);
-        let c2 = nn::conv2d(vs / "c2" / "conv", channels, head, 2, Default::default());
+        let c2 = init::conv2d(vs / "c2" / "conv", channels, head, 2, Default::default());
         let c2_norm = norm(vs / "c2", head);
-        let c1 = nn::conv2d(vs / "c1", head, config.classes, 1, Default::default());
+        let c1 = init::conv2d(vs / "c1", head, config.classes, 1, Default::default());
         let net = FmpNet {
             c2_dropout: dropout[config.layers],
             config,

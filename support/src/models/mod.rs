@@ -1,6 +1,7 @@
 //! The chapter's models: the FMP nets (`fmp_net.rs`), LeNet-5 (`lenet.rs`), the fully
-//! connected baseline (`fcnn.rs`), `summary.rs`, the per-layer parameter table, and
-//! `unit_variance.rs`, the rescaled start of the FMP nets without BatchNorm.
+//! connected baseline (`fcnn.rs`), `summary.rs`, the per-layer parameter table,
+//! `unit_variance.rs`, the rescaled start of the FMP nets without BatchNorm, and `init.rs`,
+//! the convolutions and dense layers every model builds, started as PyTorch starts them.
 //!
 //! Every model implements [`Model`], which is what training, evaluation and the CLI need
 //! beyond `ModuleT`: the input it expects, its loss, whether it is random at test time, and
@@ -9,6 +10,7 @@
 
 pub mod fcnn;
 pub mod fmp_net;
+pub mod init;
 pub mod layers;
 pub mod leaky_dropout;
 pub mod lenet;

@@ -1,12 +1,15 @@
 //! Layer-sequential unit-variance initialisation (after Mishkin and Matas, "All you need is
 //! a good init", ICLR 2016, without their orthogonal start), for nets without BatchNorm.
 //!
-//! Why: Kaiming's initialisation keeps the variance through a convolution and a ReLU, but
-//! not through max-pooling, which keeps the largest of 4 to 9 values. In Graham's MNIST net
-//! (no BatchNorm) the activations grow about 1.7x per block: the logits start with a
-//! standard deviation near 35, the first loss is near 53 instead of ln 10, and SGD diverges
-//! at a learning rate of 0.01 (Graham's is 0.003). Dividing each layer's weights and bias by the standard
-//! deviation of its output, from the input up, starts every layer near unit variance.
+//! Why: a fixed draw of the weights keeps the variance through a deep net without
+//! BatchNorm only by luck. Kaiming's keeps it through a convolution and a ReLU, but not
+//! through max-pooling, which keeps the largest of 4 to 9 values: in Graham's MNIST net the
+//! activations grow about 1.7x per block, the logits start with a standard deviation near
+//! 35, the first loss is near 53 instead of ln 10, and SGD diverges at a learning rate of
+//! 0.01 (Graham's is 0.003). PyTorch's draw, the models' own ([`super::init`]), is `sqrt 6`
+//! times narrower, and there the logits start near 0.05 instead. Dividing each layer's
+//! weights and bias by the standard deviation of its output, from the input up, starts
+//! every layer near unit variance whichever draw it started from.
 
 use super::Model;
 use anyhow::{Result, ensure};

@@ -19,6 +19,7 @@ mod fmp_regions;
 mod fmp_sizes;
 mod models_counts;
 mod models_forward;
+mod models_init;
 mod models_leaky_dropout;
 mod models_lenet_paper;
 mod models_training;

@@ -4,6 +4,7 @@
 use super::{PaperDetails, rbf};
 use crate::data::PixelRange;
 use crate::data::batches::pad_to;
+use crate::models::init;
 use crate::models::layers::{Expects, Layer, weights_and_bias};
 use tch::Tensor;
 use tch::nn::{self, ConvConfig};
@@ -98,7 +99,7 @@ impl PartialConv {
                     groups: n,
                     ..Default::default()
                 };
-                let conv = nn::conv2d(vs / name, index.len() as i64, n, 5, config);
+                let conv = init::conv2d(vs / name, index.len() as i64, n, 5, config);
                 (Tensor::from_slice(&index).to_device(vs.device()), conv)
             })
             .collect();
@@ -142,12 +143,12 @@ impl Classic {
             centres.copy_(&rbf::bitmap_targets(classes as usize, vs.device()));
         });
         let classic = Classic {
-            c1: nn::conv2d(vs / "c1", in_channels, 6, 5, Default::default()),
+            c1: init::conv2d(vs / "c1", in_channels, 6, 5, Default::default()),
             s2: Subsampling::new(&(vs / "s2"), 6),
             c3: PartialConv::new(&(vs / "c3")),
             s4: Subsampling::new(&(vs / "s4"), 16),
-            c5: nn::conv2d(vs / "c5", 16, 120, 5, Default::default()),
-            f6: nn::linear(vs / "f6", 120, 84, Default::default()),
+            c5: init::conv2d(vs / "c5", 16, 120, 5, Default::default()),
+            f6: init::linear(vs / "f6", 120, 84),
             centres,
         };
         if paper.lecun_init {

@@ -13,6 +13,7 @@ pub use classic::{C3_TABLE, Subsampling, squash};
 pub use rbf::{BITMAP_HEIGHT, BITMAP_WIDTH, DIGIT_BITMAPS, bitmap_targets, distances, rbf_loss};
 
 use super::Model;
+use super::init;
 use super::layers::{self, Expects, Layer, weights_and_bias};
 use crate::data::PixelRange;
 use crate::data::batches::pad_to;
@@ -54,7 +55,8 @@ pub struct LeNet5Config {
 pub struct PaperDetails {
     /// Every weight and bias drawn from `U(-2.4/F, 2.4/F)`, `F` the fan-in of its unit
     /// (paper, appendix A), so that the units start in the squashing's linear range. Off:
-    /// tch's default (Kaiming-uniform, 5-20x wider), which saturates some C1 units.
+    /// PyTorch's default, `U(-1/sqrt F, 1/sqrt F)` ([`crate::models::init`]): 2x wider
+    /// for C1, 8x for C5.
     pub lecun_init: bool,
     /// Pixels scaled so that the background is -0.1 and the ink 1.175 (mean about 0,
     /// variance about 1), and the 28x28 digit padded to 32x32 with background. Off: the
@@ -253,10 +255,10 @@ impl Modern {
             ..Default::default()
         };
         Modern {
-            conv1: nn::conv2d(vs / "conv1", in_channels, 20, 5, same),
-            conv2: nn::conv2d(vs / "conv2", 20, 50, 5, same),
-            fc1: nn::linear(vs / "fc1", 7 * 7 * 50, 500, Default::default()),
-            fc2: nn::linear(vs / "fc2", 500, classes, Default::default()),
+            conv1: init::conv2d(vs / "conv1", in_channels, 20, 5, same),
+            conv2: init::conv2d(vs / "conv2", 20, 50, 5, same),
+            fc1: init::linear(vs / "fc1", 7 * 7 * 50, 500),
+            fc2: init::linear(vs / "fc2", 500, classes),
         }
     }
 
