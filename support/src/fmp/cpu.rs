@@ -50,6 +50,27 @@ pub(super) fn region_max(x: &Tensor, grids: &[Grid]) -> Option<(Tensor, Tensor)>
     Some((values, index))
 }
 
+/// What a pooling kernel computes: each region's maximum (evaluation), or the position of
+/// that maximum in the image's memory (training, where autograd gathers the values there).
+/// Only one is ever used, and leaving out the other saves memory traffic: the unwanted
+/// output is allocated but never written, so its memory is never touched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Want {
+    Maxima,
+    Positions,
+}
+
+impl Want {
+    /// Positions where `x` will need a gradient, maxima where it will not.
+    pub(super) fn for_input(x: &Tensor) -> Want {
+        if x.requires_grad() {
+            Want::Positions
+        } else {
+            Want::Maxima
+        }
+    }
+}
+
 /// One draw of pooling regions: the row intervals and the column intervals.
 pub(super) type Grid = (Vec<Interval>, Vec<Interval>);
 
@@ -195,9 +216,9 @@ fn pool_plane<const K: usize>(
         }
         // Runs of 2 columns from the single columns, runs of 3 from the runs of 2 and the
         // column after them.
-        extend_runs((max2, at2), (max1, at1), (&max1[1..], &at1[1..]));
+        extend_runs((max2, at2), (max1, at1), (&max1[1..], &at1[1..]), true);
         if K == 3 {
-            extend_runs((max3, at3), (max2, at2), (&max1[2..], &at1[2..]));
+            extend_runs((max3, at3), (max2, at2), (&max1[2..], &at1[2..]), true);
         }
         for &(first, width) in cols {
             values[cell] = band.max[width - 1][first];
@@ -207,12 +228,20 @@ fn pool_plane<const K: usize>(
     }
 }
 
-/// `out[j]` = the later of `run[j]` and `next[j]` if it wins, else `run[j]`, with offsets.
+/// `out[j]` = the later of `run[j]` and `next[j]` if it wins, else `run[j]`, with offsets
+/// where `positions` are wanted.
 pub(super) fn extend_runs(
     (out, out_at): (&mut [f32], &mut [usize]),
     (run, run_at): (&[f32], &[usize]),
     (next, next_at): (&[f32], &[usize]),
+    positions: bool,
 ) {
+    if !positions {
+        for (o, (&best, &v)) in out.iter_mut().zip(run.iter().zip(next)) {
+            *o = pick(wins(v, best), v, best);
+        }
+        return;
+    }
     let outs = out.iter_mut().zip(out_at.iter_mut());
     let ins = run.iter().zip(run_at).zip(next.iter().zip(next_at));
     for ((o, o_at), ((&best, &at), (&v, &v_at))) in outs.zip(ins) {

@@ -8,7 +8,7 @@
 //! axis per call is shared by all images and channels, as in Graham's code, unless the
 //! layer draws per image ([`Fmp::per_image`]).
 
-use super::cpu::Grid;
+use super::cpu::{Grid, Want};
 use super::regions::{Interval, Regions, check_sizes, max_width};
 use super::{channels_last, cpu, native};
 use crate::layout::is_channels_last;
@@ -199,11 +199,12 @@ impl Fmp {
                 .expand([n, c, 2], false)
                 .contiguous(),
         };
-        if let Some((max, argmax)) = native::window_max(x, &samples, self.out) {
-            return Ok(if x.requires_grad() {
-                gather_in_memory_order(x, &argmax)
-            } else {
-                max
+        // Training gathers the values at the maxima's positions, so that autograd has them.
+        let want = Want::for_input(x);
+        if let Some(pooled) = native::window_max(x, &samples, self.out, want) {
+            return Ok(match want {
+                Want::Positions => gather_in_memory_order(x, &pooled),
+                Want::Maxima => pooled,
             });
         }
         let (values, _indices) =
@@ -256,18 +257,19 @@ pub(crate) fn torch_seed() -> u64 {
 /// layout), otherwise from [`candidate_max`]. When `x` needs no gradient (evaluation)
 /// the maxima are the answer; otherwise the values are gathered with autograd at the
 /// argmax positions, like libtorch's own max-pooling keeps its indices, so the backward
-/// pass is a single scatter-add onto them.
+/// pass is a single scatter-add onto them. The channels-last kernel computes only the one
+/// of the two that is used ([`Want`]).
 fn pool_regions(x: &Tensor, grids: &[Grid]) -> Tensor {
     let size = x.size();
     let (rows, cols) = (grids[0].0.len() as i64, grids[0].1.len() as i64);
-    if let Some((max, argmax)) = channels_last::region_max(x, grids) {
+    let want = Want::for_input(x);
+    if let Some(pooled) = channels_last::region_max(x, grids, want) {
         // `[N, cells, C]`, shaped back to a channels-last `[N, C, rows, cols]` view.
         let (n, c) = (size[0], size[1]);
-        let as_output = |t: Tensor| t.view([n, rows, cols, c]).permute([0, 3, 1, 2]);
-        return if x.requires_grad() {
-            gather_in_memory_order(x, &as_output(argmax))
-        } else {
-            as_output(max)
+        let pooled = pooled.view([n, rows, cols, c]).permute([0, 3, 1, 2]);
+        return match want {
+            Want::Positions => gather_in_memory_order(x, &pooled),
+            Want::Maxima => pooled,
         };
     }
     let mut out_size = size[..size.len() - 2].to_vec();

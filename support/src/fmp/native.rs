@@ -10,15 +10,15 @@
 //! ([`super::layer`]), the backward pass is a single scatter-add onto the argmax
 //! positions, which a `gather` with autograd provides.
 
-use super::cpu::{pick, split_units, wins};
+use super::cpu::{Want, pick, split_units, wins};
 use crate::layout::is_channels_last;
 use tch::{Device, Kind, Tensor};
 
-/// Each 2x2 window's maximum and its position in the image's memory, as two tensors
+/// Each 2x2 window's maximum or its position in the image's memory (`want`), as a tensor
 /// `[N, C, out, out]` stored in `x`'s layout (plane by plane or channels-last), for a
 /// dense 4-D `f32` CPU tensor `x` and its samples `[N, C, 2]` (index 0 for columns, 1 for
 /// rows, as libtorch's). `None` for anything else, which takes libtorch's op.
-pub(super) fn window_max(x: &Tensor, samples: &Tensor, out: i64) -> Option<(Tensor, Tensor)> {
+pub(super) fn window_max(x: &Tensor, samples: &Tensor, out: i64, want: Want) -> Option<Tensor> {
     let channels_last = is_channels_last(x);
     if x.device() != Device::Cpu
         || x.kind() != Kind::Float
@@ -44,14 +44,16 @@ pub(super) fn window_max(x: &Tensor, samples: &Tensor, out: i64) -> Option<(Tens
     };
     let values = in_layout(Tensor::empty(shape, (Kind::Float, Device::Cpu)));
     let index = in_layout(Tensor::empty(shape, (Kind::Int64, Device::Cpu)));
+    let positions = want == Want::Positions;
     if n * c * o * o == 0 {
-        return Some((values, index));
+        return Some(if positions { index } else { values });
     }
     let u: Vec<f32> = Vec::try_from(samples.detach().to_kind(Kind::Float).reshape([-1])).ok()?;
     let x = x.detach();
     // SAFETY: `x` is a dense CPU `f32` tensor (plane by plane or channels-last), so its
     // `n c h w` values lie from its data pointer, image after image; `values` and `index`
-    // are fresh dense tensors of `n c o o` elements each that nothing else aliases.
+    // are fresh dense tensors of `n c o o` elements each that nothing else aliases. The one
+    // not wanted is never written, so its memory is never touched either.
     let (input, out_values, out_index) = unsafe {
         (
             std::slice::from_raw_parts(x.data_ptr() as *const f32, n * c * h * w),
@@ -96,12 +98,20 @@ pub(super) fn window_max(x: &Tensor, samples: &Tensor, out: i64) -> Option<(Tens
                 }
             }
             // The larger of each value and its right-hand neighbour, in one contiguous
-            // pass over the image (the last column's pairs are never read).
-            let outs = pair.iter_mut().zip(right.iter_mut());
-            for ((v, right), (&left, &next)) in outs.zip(img.iter().zip(&img[sw..])) {
-                let take = wins(next, left);
-                *v = pick(take, next, left);
-                *right = (take & 1) as u8;
+            // pass over the image (the last column's pairs are never read), and which
+            // of the two it was where positions are wanted.
+            let neighbours = img.iter().zip(&img[sw..]);
+            if positions {
+                let outs = pair.iter_mut().zip(right.iter_mut());
+                for ((v, right), (&left, &next)) in outs.zip(neighbours) {
+                    let take = wins(next, left);
+                    *v = pick(take, next, left);
+                    *right = (take & 1) as u8;
+                }
+            } else {
+                for (v, (&left, &next)) in pair.iter_mut().zip(neighbours) {
+                    *v = pick(wins(next, left), next, left);
+                }
             }
             let mut out = values.iter_mut().zip(index.iter_mut());
             let mut window = |top: usize| {
@@ -110,8 +120,11 @@ pub(super) fn window_max(x: &Tensor, samples: &Tensor, out: i64) -> Option<(Tens
                 // random data mispredicts half the time.
                 let lower = wins(pair[top + sh], pair[top]) & 1;
                 let row = top + sh * lower;
-                *value = pair[row];
-                *at = (row + sw * right[row] as usize) as i64;
+                if positions {
+                    *at = (row + sw * right[row] as usize) as i64;
+                } else {
+                    *value = pair[row];
+                }
             };
             // The output in memory order.
             if channels_last {
@@ -129,7 +142,7 @@ pub(super) fn window_max(x: &Tensor, samples: &Tensor, out: i64) -> Option<(Tens
             }
         },
     );
-    Some((values, index))
+    Some(if positions { index } else { values })
 }
 
 /// One thread's working memory for [`window_max`], sized for one image.
