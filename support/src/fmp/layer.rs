@@ -202,10 +202,7 @@ impl Fmp {
         // Training gathers the values at the maxima's positions, so that autograd has them.
         let want = Want::for_input(x);
         if let Some(pooled) = native::window_max(x, &samples, self.out, want) {
-            return Ok(match want {
-                Want::Positions => gather_in_memory_order(x, &pooled),
-                Want::Maxima => pooled,
-            });
+            return Ok(from_kernel(x, pooled, want));
         }
         let (values, _indices) =
             x.f_fractional_max_pool2d([2, 2], [self.out, self.out], &samples)?;
@@ -267,10 +264,7 @@ fn pool_regions(x: &Tensor, grids: &[Grid]) -> Tensor {
         // `[N, cells, C]`, shaped back to a channels-last `[N, C, rows, cols]` view.
         let (n, c) = (size[0], size[1]);
         let pooled = pooled.view([n, rows, cols, c]).permute([0, 3, 1, 2]);
-        return match want {
-            Want::Positions => gather_in_memory_order(x, &pooled),
-            Want::Maxima => pooled,
-        };
+        return from_kernel(x, pooled, want);
     }
     let mut out_size = size[..size.len() - 2].to_vec();
     out_size.extend([rows, cols]);
@@ -295,6 +289,15 @@ fn pool_regions(x: &Tensor, grids: &[Grid]) -> Tensor {
     }
     let flat = x.reshape([-1, size[size.len() - 2] * size[size.len() - 1]]);
     flat.gather(1, &argmax, false).view(out_size.as_slice())
+}
+
+/// The pooled output from what a kernel computed (`want`): the maxima as they are, or the
+/// values of `x` gathered with autograd at the positions.
+fn from_kernel(x: &Tensor, pooled: Tensor, want: Want) -> Tensor {
+    match want {
+        Want::Positions => gather_in_memory_order(x, &pooled),
+        Want::Maxima => pooled,
+    }
 }
 
 /// The values of `x` (with autograd) at `at`, positions in each image's memory, for a
