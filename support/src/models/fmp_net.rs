@@ -213,14 +213,12 @@ struct Block {
     norm: Option<nn::BatchNorm>,
     dropout: f64,
     pool: Fmp,
-    /// Whether the convolution runs channels-last ([`channels_last_suits`]).
-    channels_last: bool,
 }
 
 impl Block {
     /// The 2x2 convolution and its optional BatchNorm.
     fn convolve(&self, x: &Tensor, train: bool) -> Tensor {
-        conv_norm(x, &self.conv, self.norm.as_ref(), train, self.channels_last)
+        conv_norm(x, &self.conv, self.norm.as_ref(), train)
     }
 
     /// Fractional max-pooling, then the leaky ReLU and dropout.
@@ -298,7 +296,6 @@ impl FmpNet {
                     norm: norm(p, filters),
                     dropout: dropout[i],
                     pool,
-                    channels_last: channels_last_suits(config.regions),
                 };
                 channels = filters;
                 block
@@ -337,18 +334,14 @@ impl FmpNet {
     }
 }
 
-/// True when the net should run channels-last on a CPU ([`crate::layout`]): with Graham's
-/// regions. With libtorch's windows (`Regions::Native`) each channel has its own, so their
-/// reads cannot share one contiguous pass over the channels; the crate's kernel reads
-/// either layout, but fmp-mnist trained faster plane by plane (a throw-away A/B of `cnn
-/// bench-side`, 4 interleaved 10-s runs each: 396 against 359 images/s, and 89 against 82
-/// in 12-pass evaluation).
-fn channels_last_suits(regions: Regions) -> bool {
-    regions != Regions::Native
-}
-
-/// A 2x2 valid convolution and its optional BatchNorm, channels-last on a CPU when
-/// `channels_last` is set.
+/// A 2x2 valid convolution and its optional BatchNorm, channels-last on a CPU.
+///
+/// Both pooling kernels read a channels-last batch in contiguous passes over the channels
+/// ([`crate::fmp`]). With libtorch's windows the net used to run plane by plane, which
+/// trained faster with the earlier per-window kernel; with the current one, channels-last
+/// evaluates faster and trains as fast (3 interleaved pairs of `cnn bench-side --model
+/// fmp-mnist --regions native --batch 32 --seconds 4 --test-images 400 --passes 12`:
+/// 12-pass evaluation 104-114 against 81-86 images/s, training 264-308 against 277-285).
 ///
 /// Only the first convolution's input (one channel) needs converting, and for one channel
 /// that is a free view ([`crate::layout`]); from then on every op keeps the layout.
@@ -357,18 +350,8 @@ fn channels_last_suits(regions: Regions) -> bool {
 /// beta` with `scale = gamma / sqrt(var + eps)`, so it folds into the convolution's
 /// weights and bias: the same values (up to rounding) without a pass over the output,
 /// which makes a test pass about a tenth faster.
-fn conv_norm(
-    x: &Tensor,
-    conv: &nn::Conv2D,
-    norm: Option<&nn::BatchNorm>,
-    train: bool,
-    channels_last: bool,
-) -> Tensor {
-    let x = if channels_last {
-        to_channels_last_on_cpu(x)
-    } else {
-        x.shallow_clone()
-    };
+fn conv_norm(x: &Tensor, conv: &nn::Conv2D, norm: Option<&nn::BatchNorm>, train: bool) -> Tensor {
+    let x = to_channels_last_on_cpu(x);
     let y = match norm {
         Some(bn) if !train => {
             let (weight, bias) = fold_batch_norm(conv, bn);
@@ -416,8 +399,7 @@ impl ModuleT for FmpNet {
         for block in &self.blocks {
             x = block.pool(&block.convolve(&x, train), slope, train);
         }
-        let layout = channels_last_suits(self.config.regions);
-        let x = conv_norm(&x, &self.c2, self.c2_norm.as_ref(), train, layout);
+        let x = conv_norm(&x, &self.c2, self.c2_norm.as_ref(), train);
         let x = leaky_relu_dropout(&x, slope, self.c2_dropout, train);
         x.apply(&self.c1).flatten(1, -1)
     }
@@ -493,8 +475,7 @@ impl Model for FmpNet {
             Expects::exactly(channels, 2),
             params,
             move |x, train| {
-                let layout = channels_last_suits(self.config.regions);
-                let normalised = conv_norm(x, &self.c2, self.c2_norm.as_ref(), train, layout);
+                let normalised = conv_norm(x, &self.c2, self.c2_norm.as_ref(), train);
                 leaky_relu_dropout(&normalised, slope, p, train)
             },
         ));
