@@ -254,7 +254,13 @@ pub(super) fn extend_runs(
 /// All ones when `v` replaces `best` as the maximum, else zero. A NaN wins, and once the
 /// best is NaN nothing compares greater, so the NaN stays (as in libtorch's max-pooling).
 pub(super) fn wins(v: f32, best: f32) -> usize {
-    (((v > best) | v.is_nan()) as usize).wrapping_neg()
+    mask((v > best) | v.is_nan())
+}
+
+/// All ones where `keep`, else zero: a [`pick`] by it is a select without a branch, which
+/// compiles to SIMD.
+pub(super) fn mask(keep: bool) -> usize {
+    (keep as usize).wrapping_neg()
 }
 
 /// `v` where `take` is all ones, else `best`.

@@ -13,7 +13,7 @@
 //! pass is a single scatter-add onto the argmax positions, which a `gather` with autograd
 //! provides.
 
-use super::cpu::{Want, pick, split_units, wins};
+use super::cpu::{Want, mask, pick, split_units, wins};
 use crate::layout::is_channels_last;
 use tch::{Device, Kind, Tensor};
 
@@ -117,9 +117,9 @@ struct Scratch {
     /// 1 where the neighbour's value is the pair's maximum, 0 where its own is (training).
     right: Vec<u8>,
     /// For one output row, at every column and lane, the maximum of the lane's two window
-    /// rows of pairs...
+    /// rows of pairs (evaluation)...
     best: Vec<f32>,
-    /// ...and its position in the unit (training).
+    /// ...or its position in the unit (training).
     at: Vec<usize>,
 }
 
@@ -194,7 +194,7 @@ impl Scratch {
 }
 
 /// One pass of [`Scratch::pool`] over a row of pairs from `top` and the row below it:
-/// at each column and lane, the larger of the two pairs into `best` and, with
+/// at each column and lane, the larger of the two pairs into `best` or, with
 /// `POSITIONS`, where its value lies into `at`. Every lane, or with `only = Some((starts,
 /// start))` only the lanes whose window starts at `start`, the others left as they are.
 fn larger_rows<const POSITIONS: bool>(
@@ -213,8 +213,9 @@ fn larger_rows<const POSITIONS: bool>(
     let mut window = |k: usize, keep: usize| {
         let (a, b) = (upper[k], lower[k]);
         let take = wins(b, a);
-        best[k] = pick(keep, pick(take, b, a), best[k]);
-        if POSITIONS {
+        if !POSITIONS {
+            best[k] = pick(keep, pick(take, b, a), best[k]);
+        } else {
             // The larger pair's position, then its value's within the pair.
             let (ra, rb) = (right_upper[k], right_lower[k]);
             let r = (ra ^ ((ra ^ rb) & take as u8)) as usize;
@@ -232,12 +233,6 @@ fn larger_rows<const POSITIONS: bool>(
             }
         }
     }
-}
-
-/// All ones where `keep`, else zero: a [`pick`] by it is a select without a branch, which
-/// compiles to SIMD.
-fn mask(keep: bool) -> usize {
-    (keep as usize).wrapping_neg()
 }
 
 /// One axis's window starts for every lane of a unit, `[out, lanes]`: libtorch's, in
