@@ -190,11 +190,28 @@ impl Coefficients {
         for ((p, &g), (m, v)) in values {
             let g = g + l2 * *p;
             *p *= shrink;
-            *m = b1 * *m + (1.0 - b1) * g;
-            *v = b2 * *v + (1.0 - b2) * g * g;
+            *m = flush(b1 * *m + (1.0 - b1) * g);
+            *v = flush(b2 * *v + (1.0 - b2) * g * g);
             *p -= step_size * *m / (v.sqrt() / correction2 + eps);
         }
     }
+}
+
+/// Moments below this are set to zero.
+///
+/// A weight whose gradient is zero (one that feeds a dead ReLU unit: 40 % of LeNet-5's
+/// after 200 steps) keeps a first moment that shrinks by `BETA1` every step. After about
+/// 700 steps it falls below `f32::MIN_POSITIVE` into the subnormal numbers, and every
+/// multiply that reads or makes one costs an Intel core about a hundred cycles: LeNet-5
+/// trained at 1,400 images/s for its first 500 steps and at 900 after them. A moment under
+/// 1e-30 moves its weight by at most `lr * 1e-30 / EPS` (1e-25 at lr 0.001), far below a
+/// weight's `f32` precision, so zero takes the same step. With it, that run kept its
+/// speed to the end of the epoch. The tensor-op step for other devices leaves its moments
+/// as they are: GPUs compute with subnormal numbers at full speed.
+const NEGLIGIBLE: f32 = 1e-30;
+
+fn flush(x: f32) -> f32 {
+    if x.abs() < NEGLIGIBLE { 0.0 } else { x }
 }
 
 /// A parameter, its gradient and its moments as `f32` slices.
@@ -250,5 +267,31 @@ impl<'a> Slices<'a> {
                 v: v1,
             },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Without a gradient for 900 steps, a first moment of 0.1 would shrink to 0.1 * 0.9^900,
+    /// about 7e-43: a subnormal number.
+    #[test]
+    fn moments_of_weights_without_gradient_reach_zero_not_subnormal_numbers() {
+        let vs = nn::VarStore::new(Device::Cpu);
+        let p = vs.root().var("p", &[1000], nn::Init::Const(1.0));
+        let mut adam = Adam::new(&vs, 1e-3, 0.0, false);
+        adam.backward_step(&p.sum(Kind::Float));
+        for _ in 0..900 {
+            adam.backward_step(&(&p * 0.0).sum(Kind::Float));
+        }
+        let (m, v) = &adam.moments[0];
+        assert_eq!(
+            m.abs().max().double_value(&[]),
+            0.0,
+            "first moment not flushed"
+        );
+        let v = v.min().double_value(&[]);
+        assert!(v > 1e-4, "second moment (0.001 * 0.999^900) lost: {v:e}");
     }
 }
