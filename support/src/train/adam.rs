@@ -203,11 +203,13 @@ impl Coefficients {
 /// after 200 steps) keeps a first moment that shrinks by `BETA1` every step. After about
 /// 700 steps it falls below `f32::MIN_POSITIVE` into the subnormal numbers, and every
 /// multiply that reads or makes one costs an Intel core about a hundred cycles: LeNet-5
-/// trained at 1,400 images/s for its first 500 steps and at 900 after them. A moment under
-/// 1e-30 moves its weight by at most `lr * 1e-30 / EPS` (1e-25 at lr 0.001), far below a
-/// weight's `f32` precision, so zero takes the same step. With it, that run kept its
-/// speed to the end of the epoch. The tensor-op step for other devices leaves its moments
-/// as they are: GPUs compute with subnormal numbers at full speed.
+/// trained at 1,400 images/s for its first 500 steps and at 900 after them. A first moment
+/// under 1e-30 moves its weight by at most `step_size * 1e-30 / EPS` (1e-25 at a rate of
+/// 0.001), far below a weight's `f32` precision, and a second moment under 1e-30 adds less
+/// than 1e-15 to the step's denominator, whose `EPS` is 1e-8: zero takes the same step.
+/// With the flush, that run kept its speed to the end of the epoch. The tensor-op step for
+/// other devices leaves its moments as they are: GPUs compute with subnormal numbers at
+/// full speed.
 const NEGLIGIBLE: f32 = 1e-30;
 
 fn flush(x: f32) -> f32 {
