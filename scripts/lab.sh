@@ -6,6 +6,11 @@
 # address it took. The kernels inherit this environment, so CNN_QUICK=1, CNN_DEVICE or
 # CNN_THREADS set before `make lab` reach every notebook.
 set -euo pipefail
+# The kernels run in notebooks/, where a relative folder would point somewhere else: the
+# folders named here are made absolute from where `make lab` was started.
+for var in CNN_DATA_DIR CNN_RUNS_DIR CNN_DIARY_DIR; do
+  if [ -n "${!var:-}" ]; then export "$var=$(realpath -m -- "${!var}")"; fi
+done
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 # Jupyter refuses to run as root unless told; containers and course VMs often are root.

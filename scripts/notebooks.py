@@ -114,6 +114,15 @@ def prewarm(timeout):
     return 0
 
 
+def absolute_folders(env):
+    """Makes the folders named in CNN_DATA_DIR, CNN_RUNS_DIR and CNN_DIARY_DIR absolute,
+    from the current directory: the kernel runs in notebooks/, where a relative folder
+    would point somewhere else."""
+    for var in ("CNN_DATA_DIR", "CNN_RUNS_DIR", "CNN_DIARY_DIR"):
+        if env.get(var):
+            env[var] = os.path.abspath(env[var])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("command", choices=["test", "prewarm"])
@@ -121,6 +130,7 @@ def main():
     ap.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
     ap.add_argument("--keep", metavar="DIR", help="save the executed notebooks, outputs and all, in DIR")
     args = ap.parse_args()
+    absolute_folders(os.environ)
     if args.command == "prewarm":
         return prewarm(args.timeout)
     paths = args.notebooks or sorted(glob.glob(os.path.join(NOTEBOOKS, "*.ipynb")))
