@@ -167,13 +167,15 @@ impl LrSchedule {
         }
     }
 
-    /// Notebook 502's three epochs of Adam: 0.003, then 0.001, then 0.0001. On an MNIST
-    /// validation split this took the course's FMP net from 2.66 % error (one pass) at the
-    /// constant 0.001 to 1.00 %: the last, small steps settle the weights that the large
-    /// first ones found.
+    /// Notebook 502's four epochs of Adam: 0.003, 0.001, 0.0003, then 0.0001. The large
+    /// first steps learn quickly and the small last ones settle the weights. On 5,000
+    /// held-out MNIST digits (one pass, without augmentation) this left 0.88 %, 0.90 % and
+    /// 0.94 % error at seeds 0, 1 and 2, where the earlier three epochs (0.003, 0.001,
+    /// 0.0001) with the course's rotation left 1.18-1.34 %, 0.94 % and 1.02 %, and a
+    /// constant 0.001 for three epochs 2.66 %.
     pub fn course_fmp() -> Self {
         LrSchedule::Steps {
-            steps: vec![(1, 0.003), (1, 0.001)],
+            steps: vec![(1, 0.003), (1, 0.001), (1, 0.0003)],
             after: 0.0001,
         }
     }

@@ -129,7 +129,7 @@ fn lecun_1998_sdlm_is_lecun_1998_with_the_papers_optimizer_and_rates() {
 #[test]
 fn course_recipes_are_the_notebooks_adam_runs() {
     for (name, epochs, passes) in [
-        ("course-502", 3, 12),
+        ("course-502", 4, 12),
         ("course-503", 5, 1),
         ("course-501", 5, 12),
     ] {
@@ -139,7 +139,7 @@ fn course_recipes_are_the_notebooks_adam_runs() {
         assert_eq!(r.fit.optimizer, Optimizer::Adam);
         let rates: Vec<f64> = (1..=epochs).map(|e| r.fit.schedule.lr(e)).collect();
         let want = if name == "course-502" {
-            vec![0.003, 0.001, 0.0001]
+            vec![0.003, 0.001, 0.0003, 0.0001]
         } else {
             vec![1e-3; epochs]
         };
@@ -151,6 +151,12 @@ fn course_recipes_are_the_notebooks_adam_runs() {
         panic!()
     };
     assert!(net.batch_norm && net.leaky_slope == 0.2 && net.per_image_regions);
+    let r = recipes::recipe("course-502").unwrap();
+    assert_eq!(
+        r.fit.augment,
+        Augment::none(),
+        "502 trains without the rotation"
+    );
     assert_eq!(net.dropout.rates(6).unwrap(), vec![0.0; 7]);
 }
 
