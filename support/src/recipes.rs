@@ -219,16 +219,30 @@ fn lecun_1998(distorted: bool) -> Recipe {
          spirit of the paper's Fig. 3."
             .into(),
     ];
-    let (name, augment, published) = if distorted {
+    let (name, augment, published, optimizer, weight_decay) = if distorted {
         deviations.push(
             "Distortions: random rotation 10 degrees, zoom 10 %, shear 10 degrees and shift \
              10 % per image; the paper adds 540,000 distorted copies made once (planar affine \
              transformations) instead."
                 .into(),
         );
-        ("lecun-1998-distorted", Augment::affine_distortion(), 0.8)
+        let distortions = Augment::affine_distortion();
+        (
+            "lecun-1998-distorted",
+            distortions,
+            0.8,
+            Optimizer::Adam,
+            0.0,
+        )
     } else {
-        ("lecun-1998", Augment::none(), 0.95)
+        deviations.push(
+            "Weight decay 0.2, decoupled as in AdamW; the paper has none. Adam alone fits the \
+             training digits to 99.7 % and overfits: on 5,000 held-out MNIST training digits \
+             (20 passes) it left 1.40, 1.38 and 1.22 % error at seeds 0, 1 and 2, with the \
+             decay 1.18, 1.14 and 1.12 % (training accuracy 99.4 %)."
+                .into(),
+        );
+        ("lecun-1998", Augment::none(), 0.95, Optimizer::AdamW, 0.2)
     };
     Recipe {
         name: name.into(),
@@ -248,7 +262,8 @@ fn lecun_1998(distorted: bool) -> Recipe {
         fit: FitConfig {
             epochs: 20,
             batch_size: 64,
-            optimizer: Optimizer::Adam,
+            optimizer,
+            weight_decay,
             schedule: LrSchedule::lecun_adam(),
             augment,
             ..FitConfig::default()
@@ -264,6 +279,8 @@ fn lecun_1998(distorted: bool) -> Recipe {
 fn lecun_1998_sdlm() -> Recipe {
     let mut r = lecun_1998(false);
     r.name = "lecun-1998-sdlm".into();
+    // The optimizer's deviation changes and the weight decay's goes; the bitmaps' stays.
+    r.deviations.truncate(2);
     r.deviations[0] = "SDLM with mu = 1 in batches of 16, in place of the paper's mu = 0.02 on \
          single images. On a validation split (the paper's rates, batches of 16, 20 passes) \
          mu = 0.02 and 0.5 diverged or stalled (validation accuracy 10 % and 97.6 %), mu = 1 \
@@ -278,6 +295,7 @@ fn lecun_1998_sdlm() -> Recipe {
             mu: 1.0,
             samples: 500,
         },
+        weight_decay: 0.0,
         schedule: LrSchedule::lecun(),
         ..r.fit
     };
