@@ -9,7 +9,7 @@
 use crate::data::{Augment, Dataset};
 use crate::fmp::Regions;
 use crate::models::{Dropout, FmpConfig, LeNet5Config, ModelSpec};
-use crate::train::{FitConfig, LrSchedule, Optimizer};
+use crate::train::{FitConfig, LrSchedule, Optimizer, check_weight_decay};
 use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 
@@ -121,6 +121,30 @@ impl Recipe {
         self.check_data(data)?;
         let [channels, _, _] = data.image_shape();
         Ok(self.model.with_io(channels, data.num_classes() as i64))
+    }
+
+    /// The recipe with the weight decay `wd` in place of its own, renamed (`-wd<wd>`) so
+    /// that its runs never continue, or pass for, the recipe's, and with the change stated
+    /// among its deviations. The same decay as the recipe's changes nothing.
+    pub fn with_weight_decay(mut self, wd: f64) -> Result<Recipe> {
+        check_weight_decay(wd)?;
+        if wd == self.fit.weight_decay {
+            return Ok(self);
+        }
+        if matches!(self.fit.optimizer, Optimizer::Sdlm { .. }) {
+            bail!(
+                "recipe {} trains with SDLM, which takes no weight decay; drop --weight-decay \
+                 (or use lecun-1998, which trains with AdamW)",
+                self.name
+            );
+        }
+        self.deviations.push(format!(
+            "Weight decay {wd} in place of the recipe's {} (--weight-decay).",
+            self.fit.weight_decay
+        ));
+        self.name = format!("{}-wd{wd}", self.name);
+        self.fit.weight_decay = wd;
+        Ok(self)
     }
 
     /// Fails unless `data` is of the recipe's family (MNIST-like or CIFAR-10).

@@ -19,6 +19,7 @@ pub(crate) fn check_fit(
         bail!("the number of epochs is 0, so nothing would be trained; train for 1 or more");
     }
     check_inputs(model, data, config.batch_size)?;
+    check_weight_decay(config.weight_decay)?;
     if let Optimizer::Sdlm { samples, .. } = config.optimizer {
         if config.weight_decay != 0.0 {
             bail!(
@@ -38,6 +39,15 @@ pub(crate) fn check_fit(
         {
             model.diagonal_curvature(&x)?;
         }
+    }
+    Ok(())
+}
+
+/// Checks that a weight decay is a number that shrinks weights: a negative one would
+/// grow them, and NaN would spread to every weight on the first step.
+pub(crate) fn check_weight_decay(wd: f64) -> Result<()> {
+    if !(wd.is_finite() && wd >= 0.0) {
+        bail!("the weight decay is {wd}; use 0 (none) or a small positive value such as 5e-4");
     }
     Ok(())
 }

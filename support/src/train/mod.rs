@@ -30,6 +30,7 @@ pub mod test_record;
 pub mod timing;
 
 pub use checkpoint::{load_checkpoint, read_history, read_record, run_dir, runs_root};
+pub(crate) use checks::check_weight_decay;
 pub use config::{FitConfig, LrSchedule, Optimizer, Stepper};
 pub use evaluate::{
     Ensemble, EvalOpts, Evaluation, Split, ensemble_curve, evaluate, predict_repeated,

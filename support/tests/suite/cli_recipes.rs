@@ -2,7 +2,7 @@
 //! before anything is loaded or written, and every MNIST recipe run end to end in quick
 //! mode on the real Fashion-MNIST.
 
-use crate::cli_util::cnn;
+use crate::cli_util::{cnn, stderr};
 use std::path::Path;
 
 const FASHION: &str = "/usr/share/datasets/fashion-mnist";
@@ -64,6 +64,58 @@ fn contradicting_flags_say_which_to_drop() {
         &["unknown recipe", "graham-mnist, graham-mnist-random"],
     );
     refused(&["train"], &["name a model", "--recipe"]);
+    refused(
+        &[
+            "train",
+            "--recipe",
+            "lecun-1998-sdlm",
+            "--weight-decay",
+            "0.1",
+        ],
+        &["SDLM", "drop --weight-decay"],
+    );
+    // Without a recipe, said after the (synthetic) data is made, before any run is written.
+    refused(
+        &[
+            "train",
+            "lenet5-modern",
+            "--dataset",
+            "synthetic-mnist",
+            "--quick",
+            "--weight-decay=-1",
+        ],
+        &["the weight decay is -1", "5e-4"],
+    );
+}
+
+#[test]
+fn a_recipe_trains_with_an_overridden_weight_decay_under_its_own_name() {
+    let runs = tempfile::tempdir().unwrap();
+    let args = [
+        "train",
+        "--recipe",
+        "lecun-1998",
+        "--dataset",
+        "synthetic-mnist",
+        "--quick",
+        "--weight-decay",
+        "0",
+    ];
+    let out = cnn(&args, runs.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let run: Vec<_> = std::fs::read_dir(runs.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(run.len(), 1);
+    let name = run[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        name.starts_with("lecun-1998-wd0-synthetic-mnist-"),
+        "{name}"
+    );
+    let record = support::train::read_record(run[0].to_str().unwrap()).unwrap();
+    assert_eq!(record.config.weight_decay, 0.0);
+    assert_eq!(record.config.optimizer, support::train::Optimizer::AdamW);
 }
 
 #[test]

@@ -231,3 +231,32 @@ fn a_compressed_schedule_runs_the_whole_course_in_fewer_epochs() {
     ];
     assert_eq!(rates, want);
 }
+
+#[test]
+fn a_weight_decay_override_renames_the_recipe_and_states_the_change() {
+    let r = recipes::recipe("lecun-1998")
+        .unwrap()
+        .with_weight_decay(0.0)
+        .unwrap();
+    assert_eq!(r.name, "lecun-1998-wd0");
+    assert_eq!(r.fit.weight_decay, 0.0);
+    assert_eq!(
+        r.deviations.last().unwrap(),
+        "Weight decay 0 in place of the recipe's 0.2 (--weight-decay)."
+    );
+    // The recipe's own decay changes nothing, not even the name.
+    let same = recipes::recipe("lecun-1998").unwrap();
+    assert_eq!(same.clone().with_weight_decay(0.2).unwrap(), same);
+    for (name, wd, wanted) in [
+        ("lecun-1998-sdlm", 0.1, "drop --weight-decay"),
+        ("course-502", -0.1, "the weight decay is -0.1"),
+        ("course-502", f64::NAN, "the weight decay is NaN"),
+    ] {
+        let err = recipes::recipe(name)
+            .unwrap()
+            .with_weight_decay(wd)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(wanted), "{name} {wd}: {err}");
+    }
+}

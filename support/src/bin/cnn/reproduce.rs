@@ -34,6 +34,9 @@ pub struct ReproduceArgs {
     /// shorter steps): a quick look, labelled as compressed in the run names and the report.
     #[arg(long, requires = "epochs")]
     pub compress: bool,
+    /// Override the recipe's weight decay (the runs and the report are named `-wd<WD>`).
+    #[arg(long)]
+    pub weight_decay: Option<f64>,
     /// Training images held out for validation (0: train on all, as the papers do).
     #[arg(long, default_value_t = 0)]
     pub validation: usize,
@@ -48,7 +51,10 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
     if args.seeds == 0 {
         bail!("--seeds 0 trains nothing; use 1 or more (3 gives a spread)");
     }
-    let recipe = recipes::recipe(&args.recipe)?;
+    let mut recipe = recipes::recipe(&args.recipe)?;
+    if let Some(wd) = args.weight_decay {
+        recipe = recipe.with_weight_decay(wd)?;
+    }
     let quick = args.quick || support::quick_mode();
     let name = args
         .dataset
@@ -70,7 +76,6 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
     let epochs = args
         .epochs
         .unwrap_or(if quick { 1 } else { recipe.fit.epochs });
-    let mut recipe = recipe;
     if args.compress {
         recipe.fit.schedule = recipe.fit.schedule.compressed(recipe.fit.epochs, epochs);
         recipe.deviations.push(format!(

@@ -49,6 +49,10 @@ pub struct TrainArgs {
     /// at a constant rate.
     #[arg(long)]
     pub lr: Option<f64>,
+    /// Weight decay (default 0, or the recipe's): an L2 penalty for Adam and SGD,
+    /// decoupled from the gradient for AdamW. With a recipe, the run's name says so.
+    #[arg(long)]
+    pub weight_decay: Option<f64>,
     /// A folder holding the data set's files.
     #[arg(long)]
     pub data_path: Option<PathBuf>,
@@ -132,6 +136,7 @@ impl Plan {
                 batch_size: args.batch_size.unwrap_or(64),
                 schedule: LrSchedule::Constant(args.lr.unwrap_or(1e-3)),
                 seed: args.seed.unwrap_or(0),
+                weight_decay: args.weight_decay.unwrap_or(0.0),
                 augment,
                 ..FitConfig::default()
             };
@@ -144,7 +149,10 @@ impl Plan {
                 config,
             });
         };
-        let recipe = recipes::recipe(name)?;
+        let mut recipe = recipes::recipe(name)?;
+        if let Some(wd) = args.weight_decay {
+            recipe = recipe.with_weight_decay(wd)?;
+        }
         if let Some(model) = &args.model {
             bail!(
                 "recipe {name} already names its net; drop the model argument {model:?} (or \
