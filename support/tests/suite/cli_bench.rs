@@ -26,6 +26,14 @@ fn bench_refuses_bad_options_saying_what_to_use() {
             "--batch goes with --profile or --model",
         ),
         (
+            &["bench", "--course", "--device", "cuda"],
+            "drop --course or --device cuda",
+        ),
+        (
+            &["bench", "--course", "--model", "fmp-mnist"],
+            "cannot be used with",
+        ),
+        (
             &["bench", "--data-path", "/nonexistent"],
             "no Fashion-MNIST in /nonexistent",
         ),

@@ -59,6 +59,10 @@ pub struct BenchArgs {
     /// With `--profile`: the FMP net to profile.
     #[arg(long)]
     pub model: Option<String>,
+    /// Compare only the course rows: the course's rotation on both sides, against
+    /// `pytorch-course` (on the CPU).
+    #[arg(long, conflicts_with_all = ["model", "profile"])]
+    pub course: bool,
     /// The batch size: with `--profile` the only one profiled; with `--model` the one
     /// compared (default 32 for the FMP nets, as in the course, 64 for LeNet-5).
     #[arg(long)]
@@ -185,9 +189,30 @@ fn against_pytorch(model: &str, batch: usize, budget: Budget) -> Result<Group> {
     Ok(Group::new(model, batch, budget, sides))
 }
 
-/// The comparisons to run: one model's (`--model`), or the standard set. On CUDA the
-/// course rows are left out: the course's DataLoader feeds a GPU from CPU workers, which
-/// measures the host rather than the crate.
+/// The course rows: LeNet-5 and the FMP net at the course's batch 32 with its rotation,
+/// the crate against `pytorch-course`.
+fn course_groups(budget: Budget) -> Vec<Group> {
+    vec![
+        Group::new(
+            "lenet5-modern",
+            32,
+            budget,
+            vec![Side::Crate(None), Side::Course],
+        )
+        .with_course_rotation(),
+        Group::new(
+            "fmp-mnist",
+            32,
+            budget,
+            vec![Side::Crate(Some(Regions::Native)), Side::Course],
+        )
+        .with_course_rotation(),
+    ]
+}
+
+/// The comparisons to run: one model's (`--model`), the course rows (`--course`), or the
+/// standard set. On CUDA the course rows are left out: the course's DataLoader feeds a GPU
+/// from CPU workers, which measures the host rather than the crate.
 fn plan(args: &BenchArgs, cuda: bool) -> Result<Vec<Group>> {
     let quick = args.quick;
     let budget = |cifar: bool| Budget {
@@ -210,29 +235,15 @@ fn plan(args: &BenchArgs, cuda: bool) -> Result<Vec<Group>> {
         let budget = budget(model.starts_with("fmp-cifar10"));
         return Ok(vec![against_pytorch(model, batch, budget)?]);
     }
+    if args.course {
+        return Ok(course_groups(budget(false)));
+    }
     let mut groups = vec![
         against_pytorch("lenet5-modern", 64, budget(false))?,
         against_pytorch("fmp-mnist", 32, budget(false))?,
     ];
     if !cuda {
-        groups.push(
-            Group::new(
-                "lenet5-modern",
-                32,
-                budget(false),
-                vec![Side::Crate(None), Side::Course],
-            )
-            .with_course_rotation(),
-        );
-        groups.push(
-            Group::new(
-                "fmp-mnist",
-                32,
-                budget(false),
-                vec![Side::Crate(Some(Regions::Native)), Side::Course],
-            )
-            .with_course_rotation(),
-        );
+        groups.extend(course_groups(budget(false)));
     }
     Ok(groups)
 }
@@ -255,6 +266,12 @@ fn check(args: &BenchArgs) -> Result<()> {
     }
     if args.repeats == 0 {
         bail!("--repeats must be at least 1 (3 gives a median and a spread)");
+    }
+    if args.course && args.device == "cuda" {
+        bail!(
+            "the course rows run on the CPU only (the course's DataLoader feeds a GPU from CPU \
+             workers, which measures the host); drop --course or --device cuda"
+        );
     }
     if !matches!(args.device.as_str(), "cpu" | "cuda") {
         bail!(
@@ -370,4 +387,56 @@ pub fn run(args: BenchArgs) -> Result<()> {
         println!("wrote {}", path.display());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        bench: BenchArgs,
+    }
+
+    fn rows(args: &[&str], cuda: bool) -> Vec<String> {
+        let cli = Cli::parse_from(std::iter::once("bench").chain(args.iter().copied()));
+        plan(&cli.bench, cuda)
+            .unwrap()
+            .iter()
+            .flat_map(|g| {
+                g.sides
+                    .iter()
+                    .map(|s| format!("{} {}", g.row(*s), s.name()))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_plans_hold_the_rows_their_options_name() {
+        let course = [
+            "lenet5-modern-b32-course cnn",
+            "lenet5-modern-b32-course pytorch-course",
+            "fmp-mnist-native-b32-course cnn (native)",
+            "fmp-mnist-b32-course pytorch-course",
+        ];
+        assert_eq!(rows(&["--course"], false), course);
+        let all = rows(&[], false);
+        assert_eq!(all.len(), 3 + 4 + course.len(), "{all:?}");
+        assert!(all.ends_with(&course.map(String::from)), "{all:?}");
+        assert!(
+            rows(&[], true).iter().all(|r| !r.contains("course")),
+            "CUDA runs no course row"
+        );
+        assert_eq!(
+            rows(&["--model", "lenet5-modern"], false),
+            [
+                "lenet5-modern-b64 cnn",
+                "lenet5-modern-b64 pytorch-idiomatic",
+                "lenet5-modern-b64 pytorch-tuned"
+            ]
+        );
+    }
 }
