@@ -250,10 +250,9 @@ fn lecun_1998(distorted: bool) -> Recipe {
              transformations) instead."
                 .into(),
         );
-        let distortions = Augment::affine_distortion();
         (
             "lecun-1998-distorted",
-            distortions,
+            Augment::affine_distortion(),
             0.8,
             Optimizer::Adam,
             0.0,
