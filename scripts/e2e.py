@@ -4,8 +4,10 @@ It starts JupyterLab through `make lab` (on a port it has just taken itself, so 
 must move to a free one, as it does for a student whose port is busy), opens the notebooks
 in Debian's Chromium, headless, driven by Playwright, and clicks through the UI:
 
-  1. 000_setup_check: Run > Run All; every code cell ends without an error output,
-     the figure is an image in the page and the table is an HTML table.
+  1. 000_setup_check: Run > Run All; every code cell ends without an error (an error
+     output, or an `Err` that evcxr prints on stderr), the figure is an image in the page
+     and the table is an HTML table. Then a new cell loads a damaged data folder and must
+     show the error with its cause.
   2. 502_fmp_mnist (CNN_QUICK=1), opened while 000's kernel still runs, so its kernel gets
      a second build cache: Run > Run All; training leaves one progress line per epoch, the
      training-curve, confusion and ensemble figures are images, and the diary cell writes
@@ -200,6 +202,7 @@ NOTEBOOK_STATE = """(path) => {
         prompt: node && node.querySelector('.jp-InputPrompt') ? node.querySelector('.jp-InputPrompt').textContent : '',
         outputs: (c.outputs || []).map(o => ({
           type: o.output_type,
+          name: o.name || '',
           text: [o.text, o.data && o.data['text/plain']].map(t => Array.isArray(t) ? t.join('') : (t || '')).join(''),
           ename: o.ename || '', evalue: o.evalue || '', traceback: o.traceback || [],
         })),
@@ -331,14 +334,16 @@ def cell_label(name, cells, cell):
 
 
 def check_no_errors(name, state):
-    """Every code cell ran, and none shows an error: a Rust compile error, a panic or an
-    `Err` returned by the cell."""
+    """Every code cell ran, and none shows an error: a Rust compile error or a panic (an
+    error output), or an `Err` returned through `?`, which evcxr prints on stderr while it
+    counts the cell as run."""
     cells = [c for c in state["cells"] if c["type"] == "code"]
     for cell in cells:
         errors = [o for o in cell["outputs"] if o["type"] == "error"]
-        if errors:
-            e = errors[0]
-            text = "\n".join(e["traceback"]) or f"{e['ename']}: {e['evalue']}"
+        stderr = "".join(o["text"] for o in cell["outputs"] if o["type"] == "stream" and o["name"] == "stderr")
+        if errors or stderr.strip():
+            e = errors[0] if errors else None
+            text = ("\n".join(e["traceback"]) or f"{e['ename']}: {e['evalue']}") if e else stderr
             text = re.sub(r"\x1b\[[0-9;]*m", "", text)
             lines = "\n".join(text.strip().splitlines()[:12])
             raise Failure(f"{cell_label(name, cells, cell)} failed:\n{lines}")
@@ -420,6 +425,32 @@ def test_setup_check(page):
         raise Failure(f"{nb.name}: the environment table is not an HTML table in the page")
     log(f"000: all {len(cells)} code cells ran; figure and table shown; first cells {seconds(first)}")
     return nb, first
+
+
+def test_error_shows_its_cause(nb, scratch):
+    """A cell that returns an error through `?` shows all of it, the cause included. The
+    data folder here holds files named .gz that are not gzip (as a download cut short
+    leaves them): the cell must say which file and what to do, not only "cannot load"."""
+    broken = os.path.join(scratch, "broken-mnist")
+    os.makedirs(broken)
+    for stem in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                 "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        with open(os.path.join(broken, stem + ".gz"), "wb") as f:
+            f.write(b"<html>404 Not Found</html>")
+    nb.add_cell_and_run(f"let broken = load(\"mnist\", &LoadOpts {{ path: Some({json.dumps(broken)}.into()), "
+                        "download: false, ..LoadOpts::default() })?;")
+    nb.wait_idle(120)
+    wanted = ["cannot load mnist from", "is named .gz but is not gzip data", "download it again"]
+    deadline = time.time() + 10
+    while True:
+        out = text_of(cell_with(nb.name, nb.state(), "let broken"))
+        if all(w in out for w in wanted) or time.time() > deadline:
+            break
+        time.sleep(0.5)
+    if not all(w in out for w in wanted):
+        raise Failure(f"{nb.name}: a cell that returned a data-loading error through `?` showed "
+                      f"{out.strip()!r}, not the error with its cause ({', '.join(map(repr, wanted))})")
+    log(f"000: a cell's error through `?` shows its cause ({len(out.strip().splitlines())} lines)")
 
 
 def test_fmp_mnist(page, env):
@@ -645,6 +676,7 @@ def main():
                 nb, t = test_setup_check(page)
                 open_notebooks.append(nb)
                 first_times.append(t)
+                test_error_shows_its_cause(nb, scratch)
                 nb, t = test_fmp_mnist(page, env)
                 open_notebooks.append(nb)
                 first_times.append(t)

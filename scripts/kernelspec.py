@@ -2,8 +2,9 @@
 
 The kernel gets no environment of its own except what the kernelspec's `env` block says,
 so that block carries everything the notebooks need: libtorch from the venv's torch,
-its `lib` folder and Rust's standard library on the library path, cargo on PATH, a persistent EVCXR_TMPDIR, and
-OpenMP threads that sleep instead of spinning between libtorch's ops.
+its `lib` folder and Rust's standard library on the library path, cargo on PATH, a persistent EVCXR_TMPDIR,
+OpenMP threads that sleep instead of spinning between libtorch's ops, and an evcxr
+configuration folder of the project's own (see INIT_EVCXR).
 The spec is written into a new folder and swapped in, so a failure keeps the old one.
 
 It also writes the cargo settings of the kernel's builds (see CARGO_CONFIG).
@@ -27,6 +28,13 @@ opt-level = 3
 overflow-checks = false
 debug-assertions = false
 """
+
+# evcxr prints an error that a cell returns through `?` with `{}`, its Display. For the
+# support crate's errors (anyhow) that is only the outermost sentence: "cannot load mnist
+# from data/mnist", without the cause below it (which file, what was wrong with it). `{:?}`
+# prints anyhow's whole chain ("Caused by: ..."). evcxr runs init.evcxr from its
+# configuration folder when a kernel starts (as code: a comment there would be compiled).
+INIT_EVCXR = ":efmt {:?}\n"
 
 
 def write_if_changed(path, text):
@@ -80,11 +88,19 @@ def main() -> int:
             # FMP layer's own threads: a training step ran about 10 % faster, and evaluation
             # about 50 % faster, with PASSIVE (cnn bench --profile on a 2-core CPU).
             "OMP_WAIT_POLICY": "PASSIVE",
+            "EVCXR_CONFIG_DIR": os.path.join(args.repo, ".evcxr", "config"),
+            # evcxr runs cells with RUST_BACKTRACE=1, which also made every error printed
+            # with `{:?}` end in a stack backtrace of evcxr's own frames. This turns off
+            # the errors' backtraces (anyhow reads it first); a panic still shows one.
+            "RUST_LIB_BACKTRACE": "0",
         },
     }
     cargo_config = os.path.join(args.repo, ".evcxr", ".cargo", "config.toml")
     if write_if_changed(cargo_config, CARGO_CONFIG):
         print(f"the kernel's cargo settings written to {cargo_config}")
+    init_evcxr = os.path.join(args.repo, ".evcxr", "config", "init.evcxr")
+    if write_if_changed(init_evcxr, INIT_EVCXR):
+        print(f"the kernel's evcxr settings written to {init_evcxr}")
     # The kernelspec is one file, replaced by a file rename: renaming its folder fails
     # in a container whose image holds the folder (overlayfs answers EXDEV).
     kernel_json = os.path.join(sys.prefix, "share", "jupyter", "kernels", "rust-cnn", "kernel.json")

@@ -6,7 +6,9 @@
     notebooks.py prewarm               compile the notebooks' dependencies once, so that a
                                        student's first cell does not rebuild tch and polars
 
-A failing cell is reported with its notebook, its number and the kernel's error. Each
+A failing cell is reported with its notebook, its number and the kernel's error; a cell
+that writes to stderr fails too, since that is where evcxr prints an `Err` returned through
+`?` while it counts the cell as run. Each
 notebook may list the files it must write in its metadata, `"cnn": {"expects": [...]}`,
 with paths relative to the diary folder.
 """
@@ -37,10 +39,18 @@ def error_text(cell, err):
     for out in cell.get("outputs", []):
         if out.get("output_type") == "error":
             parts.append("\n".join(out.get("traceback", [])) or f"{out.get('ename')}: {out.get('evalue')}")
-        elif out.get("output_type") == "stream" and out.get("name") == "stderr":
-            parts.append(out.get("text", ""))
+    parts.append(stderr_text(cell))
     text = "\n".join(p for p in parts if p.strip()) or str(err)
     return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+def stderr_text(cell):
+    """What the cell wrote to stderr. evcxr prints an error that a cell returns through `?`
+    there, and reports the cell as run, so Run All goes on; the harness counts it as the
+    cell's failure, so that it is reported at this cell and not where a later cell misses
+    the variables this one never made."""
+    return "".join(out.get("text", "") for out in cell.get("outputs", [])
+                   if out.get("output_type") == "stream" and out.get("name") == "stderr")
 
 
 def run(nb, label, timeout):
@@ -54,13 +64,15 @@ def run(nb, label, timeout):
                 if cell.cell_type != "code":
                     continue
                 code_cells += 1
+                first_line = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
+                where = f"{label}: code cell {code_cells} (cell {index + 1}, starting {first_line[:60]!r})"
                 start = time.time()
                 try:
                     client.execute_cell(cell, index)
                 except (CellExecutionError, CellTimeoutError) as err:
-                    first_line = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
-                    return (f"{label}: code cell {code_cells} (cell {index + 1}, "
-                            f"starting {first_line[:60]!r}) failed:\n{error_text(cell, err)}")
+                    return f"{where} failed:\n{error_text(cell, err)}"
+                if stderr_text(cell).strip():
+                    return f"{where} returned an error (evcxr printed it on stderr):\n{error_text(cell, None)}"
                 took = time.time() - start
                 print(f"  cell {index + 1:>2}: {took:6.1f} s", flush=True)
     except DeadKernelError as err:
