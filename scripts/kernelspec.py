@@ -33,7 +33,7 @@ debug-assertions = false
 # support crate's errors (anyhow) that is only the outermost sentence: "cannot load mnist
 # from data/mnist", without the cause below it (which file, what was wrong with it). `{:?}`
 # prints anyhow's whole chain ("Caused by: ..."). evcxr runs init.evcxr from its
-# configuration folder when a kernel starts (as code: a comment there would be compiled).
+# configuration folder when a kernel starts, as if it were a cell.
 INIT_EVCXR = ":efmt {:?}\n"
 
 
