@@ -427,6 +427,11 @@ def test_setup_check(page):
         raise Failure(f"{nb.name}: the figure is not an image in the page")
     if not any(c["tables"] for c in cells):
         raise Failure(f"{nb.name}: the environment table is not an HTML table in the page")
+    # In the kernel too, the crate's own CPU kernels must find libtorch's OpenMP threads
+    # (support::parallel), or every FMP step pays for threads of their own.
+    if sys.platform.startswith("linux") and not any("libtorch's OpenMP threads" in text_of(c) for c in cells):
+        raise Failure(f"{nb.name}: the environment table does not say that the crate's CPU "
+                      "kernels run on libtorch's OpenMP threads (libgomp.so.1 not found in the kernel)")
     log(f"000: all {len(cells)} code cells ran; figure and table shown; first cells {seconds(first)}")
     return nb, first
 

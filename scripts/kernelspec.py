@@ -84,10 +84,6 @@ def main() -> int:
             "PATH": path,
             "EVCXR_TMPDIR": os.path.join(args.repo, ".evcxr", "0"),
             "CNN_REPO": args.repo,
-            # libtorch's OpenMP threads otherwise spin after every op and compete with the
-            # FMP layer's own threads: a training step ran about 10 % faster, and evaluation
-            # about 50 % faster, with PASSIVE (cnn bench --profile on a 2-core CPU).
-            "OMP_WAIT_POLICY": "PASSIVE",
             "EVCXR_CONFIG_DIR": os.path.join(args.repo, ".evcxr", "config"),
             # evcxr runs cells with RUST_BACKTRACE=1, which also made every error printed
             # with `{:?}` end in a stack backtrace of evcxr's own frames. This turns off

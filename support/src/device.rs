@@ -168,7 +168,8 @@ fn named_device(name: &str, reason: &str, threads: i32) -> Result<Choice> {
 
 /// What this machine offers the course, as a two-column table (`item`, `value`): the
 /// libtorch version, the chosen device and why, CUDA and MPS availability, the thread
-/// count. `cnn env` prints it; the setup-check notebook shows it.
+/// count, and where the crate's own CPU kernels run ([`crate::parallel`]). `cnn env` prints
+/// it; the setup-check notebook shows it.
 pub fn environment(choice: &Choice) -> Result<polars::prelude::DataFrame> {
     let cuda = if cuda_available() {
         format!("yes ({} device(s))", tch::Cuda::device_count())
@@ -183,6 +184,10 @@ pub fn environment(choice: &Choice) -> Result<polars::prelude::DataFrame> {
         ("cuda available", cuda),
         ("mps available", yes_no(mps_available())),
         ("threads", choice.threads.to_string()),
+        (
+            "crate's CPU kernels on",
+            crate::parallel::where_parts_run().to_string(),
+        ),
     ];
     let items: Vec<&str> = rows.iter().map(|r| r.0).collect();
     let values: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();

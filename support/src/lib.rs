@@ -4,7 +4,8 @@
 //! CIFAR-10 and batches), `fmp` (Graham's fractional max-pooling), `models` (FMP nets,
 //! LeNet-5, the fully connected baseline), `train`, `recipes` (the papers' and the
 //! notebooks' training settings by name), `reproduce` (a recipe over seeds against its
-//! paper), `report` (many runs in one table), `device`, `plot`, `show`, `diary`.
+//! paper), `report` (many runs in one table), `parallel` (the crate's CPU kernels on libtorch's
+//! threads), `device`, `plot`, `show`, `diary`.
 //! A notebook starts with `use support::prelude::*;`.
 
 pub mod atomic;
@@ -14,6 +15,7 @@ pub mod diary;
 pub mod fmp;
 pub mod layout;
 pub mod models;
+pub mod parallel;
 pub mod plot;
 pub mod recipes;
 pub mod repo;

@@ -131,8 +131,9 @@ fn pool_planes<const K: usize>(
 }
 
 /// Runs `pool` on every unit (a plane, or an image) of `input`, `unit_in` values each, and
-/// its `unit_out` values and indices, the units split over libtorch's threads; each thread
-/// makes its own scratch with `scratch`. `pool` also gets the unit's number.
+/// its `unit_out` values and indices, the units split into one share per libtorch thread
+/// ([`crate::parallel::run_parts`]); each share makes its own scratch with `scratch`.
+/// `pool` also gets the unit's number.
 pub(super) fn split_units<S>(
     (input, values, index): (&[f32], &mut [f32], &mut [i64]),
     (unit_in, unit_out): (usize, usize),
@@ -142,23 +143,20 @@ pub(super) fn split_units<S>(
     let units = input.len() / unit_in;
     let threads = (tch::get_num_threads().max(1) as usize).min(units);
     let per = units.div_ceil(threads);
-    let (scratch, pool) = (&scratch, &pool);
-    std::thread::scope(|scope| {
-        let chunks = input
-            .chunks(per * unit_in)
-            .zip(values.chunks_mut(per * unit_out))
-            .zip(index.chunks_mut(per * unit_out));
-        for (chunk, ((input, values), index)) in chunks.enumerate() {
-            scope.spawn(move || {
-                let mut state = scratch();
-                let units = input
-                    .chunks(unit_in)
-                    .zip(values.chunks_mut(unit_out))
-                    .zip(index.chunks_mut(unit_out));
-                for (u, ((x, v), i)) in units.enumerate() {
-                    pool(&mut state, chunk * per + u, x, v, i);
-                }
-            });
+    let shares: Vec<_> = input
+        .chunks(per * unit_in)
+        .zip(values.chunks_mut(per * unit_out))
+        .zip(index.chunks_mut(per * unit_out))
+        .enumerate()
+        .collect();
+    crate::parallel::run_parts(shares, |(share, ((input, values), index))| {
+        let mut state = scratch();
+        let units = input
+            .chunks(unit_in)
+            .zip(values.chunks_mut(unit_out))
+            .zip(index.chunks_mut(unit_out));
+        for (u, ((x, v), i)) in units.enumerate() {
+            pool(&mut state, share * per + u, x, v, i);
         }
     });
 }

@@ -50,7 +50,8 @@ fn mask(x: &Tensor, slope: f64, p: f64) -> Tensor {
     })
 }
 
-/// [`mask`] in Rust for an `f32` CPU tensor, split over libtorch's thread count.
+/// [`mask`] in Rust for an `f32` CPU tensor, split over libtorch's threads
+/// ([`crate::parallel::run_parts`]).
 ///
 /// Each hash of the seed and a position gives four 16-bit draws; an element is dropped
 /// when its draw is below `p * 2^16` (so `p` is rounded to a multiple of 1/65536). The
@@ -84,22 +85,23 @@ fn cpu_mask(x: &Tensor, slope: f32, p: f64) -> Tensor {
     // Chunks of whole blocks, so a block never straddles two threads.
     let threads = (tch::get_num_threads().max(1) as usize).min(n.div_ceil(16_384));
     let per = n.div_ceil(threads).next_multiple_of(BLOCK);
-    std::thread::scope(|scope| {
-        for (k, (input, output)) in input.chunks(per).zip(output.chunks_mut(per)).enumerate() {
-            let first_block = (k * per / BLOCK) as u64;
-            scope.spawn(move || {
-                let blocks = input.chunks(BLOCK).zip(output.chunks_mut(BLOCK));
-                let mut draws = [u16::MAX; BLOCK];
-                for (j, (v, o)) in blocks.enumerate() {
-                    if threshold > 0 {
-                        fill_draws(&mut draws, seed, first_block + j as u64);
-                    }
-                    for ((&v, o), &d) in v.iter().zip(o.iter_mut()).zip(&draws) {
-                        let kept = if d >= threshold { keep } else { 0.0 };
-                        *o = if v > 0.0 { kept } else { slope * kept };
-                    }
-                }
-            });
+    let shares: Vec<_> = input
+        .chunks(per)
+        .zip(output.chunks_mut(per))
+        .enumerate()
+        .collect();
+    crate::parallel::run_parts(shares, |(k, (input, output))| {
+        let first_block = (k * per / BLOCK) as u64;
+        let blocks = input.chunks(BLOCK).zip(output.chunks_mut(BLOCK));
+        let mut draws = [u16::MAX; BLOCK];
+        for (j, (v, o)) in blocks.enumerate() {
+            if threshold > 0 {
+                fill_draws(&mut draws, seed, first_block + j as u64);
+            }
+            for ((&v, o), &d) in v.iter().zip(o.iter_mut()).zip(&draws) {
+                let kept = if d >= threshold { keep } else { 0.0 };
+                *o = if v > 0.0 { kept } else { slope * kept };
+            }
         }
     });
     out

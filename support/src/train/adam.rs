@@ -145,7 +145,7 @@ impl Coefficients {
     }
 
     /// The step in Rust over all `f32` CPU parameters at once, split into equal shares of
-    /// elements over libtorch's threads.
+    /// elements over libtorch's threads ([`crate::parallel::run_parts`]).
     fn fused_step(&self, params: Vec<Slices<'_>>) {
         let total: usize = params.iter().map(|s| s.p.len()).sum();
         let threads = (tch::get_num_threads().max(1) as usize).min(total.div_ceil(32_768));
@@ -169,13 +169,8 @@ impl Coefficients {
             shares[share].push(s);
         }
         let c = *self;
-        let mut shares = shares.into_iter();
-        let own = shares.next().unwrap_or_default();
-        std::thread::scope(|scope| {
-            for share in shares {
-                scope.spawn(move || share.into_iter().for_each(|s| c.fused_slices(s)));
-            }
-            own.into_iter().for_each(|s| c.fused_slices(s));
+        crate::parallel::run_parts(shares, |share| {
+            share.into_iter().for_each(|s| c.fused_slices(s))
         });
     }
 

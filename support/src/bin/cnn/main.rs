@@ -8,7 +8,6 @@ mod data;
 mod env;
 mod eval;
 mod fmp;
-mod openmp;
 mod profile;
 mod recipes;
 mod report;
@@ -120,8 +119,6 @@ fn main() {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
-    #[cfg(unix)]
-    openmp::choose_wait_policy(&cli);
     let result: Result<()> = match cli.command {
         Command::Env => env::run(),
         Command::FmpSizes { alpha, layers } => fmp::run(&alpha, layers),

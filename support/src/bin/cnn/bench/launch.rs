@@ -52,9 +52,8 @@ impl Launcher {
             None => &self.exe,
         };
         let mut c = Command::new(program);
-        // No side inherits this process's OpenMP wait policy. The peers run with OpenMP's
-        // default, as a PyTorch user gets it (PASSIVE measured a few % slower for them); the
-        // crate's side chooses its own, as `cnn train` of its model would (`crate::openmp`).
+        // No side inherits this process's OpenMP wait policy: every side runs with OpenMP's
+        // default, as a PyTorch user gets it and as `cnn train` runs.
         c.env_remove("OMP_WAIT_POLICY");
         let Some(script) = script else {
             c.arg("bench-side")

@@ -43,13 +43,6 @@ pub struct SideArgs {
     data_path: PathBuf,
 }
 
-impl SideArgs {
-    /// The model compared (for [`crate::openmp`]'s choice of policy).
-    pub fn model(&self) -> &str {
-        &self.model
-    }
-}
-
 /// Test images evaluated in one untimed pass before the evaluation clock starts, as the peers
 /// do (`WARM_UP_IMAGES` in `bench/common.py`): the first calls of a shape build oneDNN's
 /// kernels, and the tuned peer's choice of batch has evaluated these images already.
