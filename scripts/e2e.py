@@ -434,7 +434,7 @@ def test_setup_check(page):
     shown = "\n".join(c["tableText"] for c in cells if c["tableText"])
     if sys.platform.startswith("linux") and "libtorch's OpenMP threads" not in shown:
         raise Failure(f"{nb.name}: the environment table does not say that the crate's CPU "
-                      f"kernels run on libtorch's OpenMP threads (libgomp.so.1 not found in the "
+                      "kernels run on libtorch's OpenMP threads (libgomp.so.1 not found in the "
                       f"kernel?); the table shows:\n{shown}")
     log(f"000: all {len(cells)} code cells ran; figure and table shown; first cells {seconds(first)}")
     return nb, first
