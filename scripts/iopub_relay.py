@@ -17,15 +17,18 @@ kernel publishes its output on, and rewrites one pattern:
 Every other message passes through untouched, byte for byte. The support crate prints its
 progress this way only when the launcher tells it a relay is there (`CNN_KERNEL_REDRAW`),
 so under any other kernel it falls back to a plain line every 30 s.
+
+The same relay also follows each cell's stderr for the shell relay (shell_relay.py), which
+turns the reply of a cell that panicked or returned an `Err` into an error: it takes the
+marker line that tells such an `Err` out of the stderr text (cell_errors.py), and notes
+when evcxr says it is idle after a request.
 """
 
 import json
 import socket
-import threading
 import uuid
 
-import zmq
-from jupyter_client.session import Session
+import cell_errors
 
 DELIMITER = b"<IDS|MSG>"
 REDRAW = "\r"
@@ -97,42 +100,44 @@ class Redraws:
         return self.session.serialize(self.session.msg(kind, content=content, parent=parent), ident=idents)
 
 
+class Outputs:
+    """All of evcxr's IOPub messages: `feed` takes one message's frames and returns the
+    messages to publish instead, and the msg_id of the request it says idle for (or None).
+    `failures` holds what each request's stderr said about it."""
+
+    def __init__(self, session):
+        self.session = session
+        self.failures = cell_errors.Failures()
+        self.redraws = Redraws(session)
+
+    def feed(self, frames):
+        try:
+            return self.rewrite(frames)
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+            return [frames], None  # not a message this relay understands: pass it on
+
+    def rewrite(self, frames):
+        split = frames.index(DELIMITER)
+        idents, parts = frames[:split], frames[split + 1:]
+        header, parent = json.loads(parts[1]), json.loads(parts[2])
+        kind, request = header.get("msg_type"), parent.get("msg_id")
+        if kind == "status":
+            idle = json.loads(parts[4]).get("execution_state") == "idle"
+            return [frames], request if idle else None
+        if kind == "stream":
+            content = json.loads(parts[4])
+            if content.get("name") == "stderr":
+                text = self.failures.stderr(request, content["text"])
+                if not text:
+                    return [], None  # the marker line alone
+                if text != content["text"]:
+                    msg = {"header": header, "parent_header": parent, "metadata": json.loads(parts[3]),
+                           "content": dict(content, text=text)}
+                    frames = self.session.serialize(msg, ident=idents) + parts[5:]
+        return self.redraws.feed(frames), None
+
+
 def free_port(ip):
     with socket.socket() as s:
         s.bind((ip, 0))
         return s.getsockname()[1]
-
-
-def start(connection):
-    """Takes over the IOPub port of the connection info `connection` (a dict, as Jupyter
-    wrote it) and returns the connection info to give evcxr, which publishes on a free
-    port that only this relay reads. The relay runs in a daemon thread."""
-    ip, transport = connection["ip"], connection.get("transport", "tcp")
-    session = Session(
-        key=connection["key"].encode(),
-        signature_scheme=connection.get("signature_scheme", "hmac-sha256"),
-        username="kernel",
-    )
-    context = zmq.Context.instance()
-    front = context.socket(zmq.PUB)
-    front.bind(f"{transport}://{ip}:{connection['iopub_port']}")
-    # Jupyter picked the connection's ports and let them go, so the system may hand one of
-    # them out again: the kernel could then not bind it. Pick the inner port after taking
-    # IOPub's, and never one of the others.
-    taken = {value for key, value in connection.items() if key.endswith("_port")}
-    port = free_port(ip)
-    while port in taken:
-        port = free_port(ip)
-    inner = dict(connection, iopub_port=port)
-    back = context.socket(zmq.SUB)
-    back.setsockopt(zmq.SUBSCRIBE, b"")
-    back.connect(f"{transport}://{ip}:{inner['iopub_port']}")
-    redraws = Redraws(session)
-
-    def relay():
-        while True:
-            for message in redraws.feed(back.recv_multipart()):
-                front.send_multipart(message)
-
-    threading.Thread(target=relay, name="iopub-relay", daemon=True).start()
-    return inner

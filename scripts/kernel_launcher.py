@@ -20,8 +20,11 @@ and any cargo compiling a cell. When Jupyter's server dies without shutting the 
 down, the launcher notices (its parent changes) and ends the kernel, so that no orphaned
 kernel keeps holding a build cache.
 
-The launcher also relays the kernel's output channel (iopub_relay.py), so that a progress
-line is redrawn in place in the notebook instead of printed again for every redraw.
+The launcher also relays two of the kernel's channels, in one thread: the output channel
+(iopub_relay.py), so that a progress line is redrawn in place in the notebook instead of
+printed again for every redraw, and the shell channel (shell_relay.py), so that a cell that
+fails (a compile error, a panic, an `Err` through `?`) replies an error and Run All stops
+there, the cells queued behind it answered `aborted`.
 """
 
 import atexit
@@ -34,7 +37,7 @@ import signal
 import subprocess
 import sys
 
-import iopub_relay
+import shell_relay
 
 SLOTS = 8
 WARM = ".warm"  # written by `make setup` into slot 0 after pre-warming it
@@ -136,12 +139,13 @@ def supervise(argv, lock_fd):
                 kernel.terminate()
 
 
-def relay_output(argv):
-    """Starts the output relay on the connection file named after `--control_file` and
-    returns evcxr's arguments with a connection file of its own (removed at exit)."""
+def relay_channels(argv):
+    """Starts the shell and output relay on the connection file named after
+    `--control_file` and returns evcxr's arguments with a connection file of its own
+    (removed at exit), whose shell and IOPub ports only the relay uses."""
     at = argv.index("--control_file") + 1
     with open(argv[at]) as f:
-        inner = iopub_relay.start(json.load(f))
+        inner = shell_relay.start(json.load(f))
     path = os.path.splitext(argv[at])[0] + "-evcxr.json"
     with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
         json.dump(inner, f)
@@ -171,7 +175,7 @@ def main() -> None:
                 print(f"could not copy the warm build cache into {folder} ({err}); "
                       "this notebook's first cell compiles its dependencies", file=sys.stderr)
         os.environ["EVCXR_TMPDIR"] = folder
-        sys.exit(supervise([evcxr, *relay_output(rest)], fd))
+        sys.exit(supervise([evcxr, *relay_channels(rest)], fd))
     sys.exit(f"all {SLOTS} kernel build caches under {base} are in use: shut down an idle notebook kernel")
 
 

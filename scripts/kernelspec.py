@@ -4,7 +4,8 @@ The kernel gets no environment of its own except what the kernelspec's `env` blo
 so that block carries everything the notebooks need: libtorch from the venv's torch,
 its `lib` folder and Rust's standard library on the library path, cargo on PATH, a persistent EVCXR_TMPDIR,
 OpenMP threads that sleep instead of spinning between libtorch's ops, and an evcxr
-configuration folder of the project's own (see INIT_EVCXR).
+configuration folder of the project's own (see INIT_EVCXR: errors printed with their
+causes, and a cell that returns an `Err` through `?` marked as failed).
 The spec is written into a new folder and swapped in, so a failure keeps the old one.
 
 It also writes the cargo settings of the kernel's builds (see CARGO_CONFIG).
@@ -14,6 +15,8 @@ import argparse
 import json
 import os
 import sys
+
+from cell_errors import MARKER
 
 # evcxr builds every crate with opt-level 2, debug assertions and overflow checks, which
 # made the support crate's own loops (FMP pooling, the dropout mask, Adam) slow: an
@@ -29,12 +32,28 @@ overflow-checks = false
 debug-assertions = false
 """
 
-# evcxr prints an error that a cell returns through `?` with `{}`, its Display. For the
-# support crate's errors (anyhow) that is only the outermost sentence: "cannot load mnist
-# from data/mnist", without the cause below it (which file, what was wrong with it). `{:?}`
-# prints anyhow's whole chain ("Caused by: ..."). evcxr runs init.evcxr from its
-# configuration folder when a kernel starts, as if it were a cell.
-INIT_EVCXR = ":efmt {:?}\n"
+# evcxr runs init.evcxr from its configuration folder when a kernel starts, as one cell.
+# - `:efmt {:?}`: evcxr prints an error that a cell returns through `?` with `{}`, its
+#   Display. For the support crate's errors (anyhow) that is only the outermost sentence:
+#   "cannot load mnist from data/mnist", without the cause below it (which file, what was
+#   wrong with it). `{:?}` prints anyhow's whole chain ("Caused by: ...").
+# - `:preserve_vars_on_panic 1` (evcxr's default): a panic loses only the failing cell's
+#   new variables, as the README says.
+# - The rest prints MARKER on stderr right after such a `?` error, so that the kernel's
+#   relay replies an error, not evcxr's ok, and Run All stops there (cell_errors.py).
+#   evcxr prints the error as it turns it into its `EvcxrUserCodeError`, dropped at once:
+#   a `Drop` for that type prints the marker. evcxr defines the type in each cell once a
+#   cell used `?` at its top level (`Ok(())?` does, now), and keeps the `impl` for every
+#   later cell. A cell of items only (a `fn`, a `:dep`) gets no such type, and the `impl`
+#   would not compile there: a stand-in comes in through a glob import, which the type
+#   evcxr defines overrides.
+INIT_EVCXR = f""":efmt {{:?}}
+:preserve_vars_on_panic 1
+Ok::<(), std::fmt::Error>(())?;
+mod cnn_kernel {{ pub struct EvcxrUserCodeError {{}} }}
+use cnn_kernel::*;
+impl Drop for EvcxrUserCodeError {{ fn drop(&mut self) {{ eprintln!("{MARKER}"); }} }}
+"""
 
 
 def write_if_changed(path, text):

@@ -1,17 +1,19 @@
-"""The kernel's output relay turns `\\r` lines into a display redrawn in place, and passes
-everything else through untouched."""
+"""The kernel's output relay turns `\\r` lines into a display redrawn in place, takes the
+marker of a cell's `?` error out of its stderr, and passes everything else through
+untouched."""
 
 import os
 import sys
 import time
 import unittest
-from unittest import mock
 
 import zmq
 from jupyter_client.session import Session
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import cell_errors  # noqa: E402
 import iopub_relay  # noqa: E402
+import shell_relay  # noqa: E402
 
 KEY = b"secret"
 
@@ -91,28 +93,57 @@ class RedrawsTest(unittest.TestCase):
         self.assertEqual(self.redraws.feed([b"no delimiter"]), [[b"no delimiter"]])
 
 
+class OutputsTest(unittest.TestCase):
+    """All of IOPub: the stderr marker of a `?` error, the idle that ends a request, and
+    the redraws."""
+
+    def setUp(self):
+        self.kernel = Kernel()
+        self.outputs = iopub_relay.Outputs(kernel_session())
+        self.request = self.kernel.request["header"]["msg_id"]
+
+    def test_the_marker_line_is_dropped_and_the_request_has_failed(self):
+        error = self.kernel.line("invalid digit found in string", name="stderr")
+        self.assertEqual(self.outputs.feed(error), ([error], None))
+        self.assertIsNone(self.outputs.failures.failure(self.request))
+        self.assertEqual(self.outputs.feed(self.kernel.line(cell_errors.MARKER, name="stderr")), ([], None))
+        failure = self.outputs.failures.failure(self.request)
+        self.assertEqual((failure["ename"], failure["evalue"]), ("Error", "invalid digit found in string"))
+
+    def test_a_stderr_text_keeps_its_other_lines_without_the_marker(self):
+        frames = self.kernel.frames("stream", {"name": "stderr", "text": f"oops\n{cell_errors.MARKER}\nafter\n"})
+        messages, _idle = self.outputs.feed(frames)
+        self.assertEqual([read(m)[:2] for m in messages], [("stream", {"name": "stderr", "text": "oops\nafter\n"})])
+
+    def test_the_marker_on_stdout_is_not_the_cells_error(self):
+        frames = self.kernel.line(cell_errors.MARKER)
+        self.assertEqual(self.outputs.feed(frames), ([frames], None))
+        self.assertIsNone(self.outputs.failures.failure(self.request))
+
+    def test_idle_names_its_request_and_busy_does_not(self):
+        busy = self.kernel.frames("status", {"execution_state": "busy"})
+        idle = self.kernel.frames("status", {"execution_state": "idle"})
+        self.assertEqual(self.outputs.feed(busy), ([busy], None))
+        self.assertEqual(self.outputs.feed(idle), ([idle], self.request))
+
+    def test_redraws_still_happen(self):
+        (shown,), _idle = self.outputs.feed(self.kernel.line("\repoch 1/2 10%", name="stderr"))
+        kind, content, _parent = read(shown)
+        self.assertEqual((kind, content["data"]), ("display_data", {"text/plain": "epoch 1/2 10%"}))
+
+
 class RelayTest(unittest.TestCase):
     """The relay over real sockets: evcxr publishes on the inner port, Jupyter reads the
     connection file's port."""
 
-    def test_the_inner_port_is_none_of_the_connections(self):
-        # Jupyter's ports are free again when the relay starts, so the system may offer them.
-        ip = "127.0.0.1"
-        iopub = iopub_relay.free_port(ip)
-        connection = {"ip": ip, "transport": "tcp", "iopub_port": iopub, "shell_port": 1,
-                      "hb_port": 2, "key": KEY.decode(), "signature_scheme": "hmac-sha256"}
-        spare = next(p for p in range(65000, 65100) if p not in (iopub, 1, 2))
-        with mock.patch.object(iopub_relay, "free_port", side_effect=[iopub, 1, 2, spare]):
-            inner = iopub_relay.start(connection)
-        self.assertEqual(inner["iopub_port"], spare)
-
     def test_messages_cross_the_relay_rewritten(self):
         ip = "127.0.0.1"
         connection = {"ip": ip, "transport": "tcp", "iopub_port": iopub_relay.free_port(ip),
-                      "key": KEY.decode(), "signature_scheme": "hmac-sha256", "shell_port": 1}
-        inner = iopub_relay.start(connection)
+                      "shell_port": iopub_relay.free_port(ip), "stdin_port": 1,
+                      "key": KEY.decode(), "signature_scheme": "hmac-sha256"}
+        inner = shell_relay.start(connection)
         self.assertNotEqual(inner["iopub_port"], connection["iopub_port"])
-        self.assertEqual(inner["shell_port"], 1, "only the IOPub port changes")
+        self.assertEqual(inner["stdin_port"], 1, "stdin is not relayed")
         context = zmq.Context.instance()
         kernel = context.socket(zmq.PUB)
         kernel.bind(f"tcp://{ip}:{inner['iopub_port']}")
@@ -126,11 +157,13 @@ class RelayTest(unittest.TestCase):
             # PUB drops what is sent before a subscriber is connected: send until seen.
             kernel.send_multipart(source.line("plain"))
             kernel.send_multipart(source.line("\rredraw"))
+            kernel.send_multipart(source.line(cell_errors.MARKER, name="stderr"))
             while jupyter.poll(100):
                 got.append(read(jupyter.recv_multipart()))
         kinds = {kind for kind, _content, _parent in got}
         self.assertIn("stream", kinds)
         self.assertTrue(kinds & {"display_data", "update_display_data"}, got)
+        self.assertNotIn(cell_errors.MARKER, str(got))
         kernel.close(0)
         jupyter.close(0)
 
