@@ -190,7 +190,7 @@ fn fill_row(dir: &Path, run: String) -> Result<Row> {
 
 /// The net's model name (`fmp-mnist`), the recipe whose net it is (`graham-mnist net`),
 /// or its kind for a net of its own.
-fn net_name(record: &RunRecord) -> String {
+pub(crate) fn net_name(record: &RunRecord) -> String {
     let Some(spec) = &record.model else {
         return "a model of its own".into();
     };

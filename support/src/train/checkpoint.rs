@@ -1,5 +1,6 @@
 //! Run folders: `runs/<run>/` holds `checkpoint.safetensors` (the weights after the last
-//! complete epoch), `history.csv`, `config.json` and TensorBoard's `events.out.tfevents.*`.
+//! complete epoch), `history.csv`, `config.json` and TensorBoard's `events.out.tfevents.*`,
+//! and `.lock`, whose lock its one writer holds (see [`super::lock`]).
 //!
 //! The runs root is `$CNN_RUNS_DIR` if set, else `runs/` in the repository (see
 //! [`crate::repo`]), else `./runs`. Every
@@ -87,7 +88,11 @@ pub(crate) fn write_record(dir: &Path, record: &RunRecord) -> Result<()> {
 
 /// Reads a run's `config.json`, with an error naming the folder if the run is not there.
 pub fn read_record(run: &str) -> Result<RunRecord> {
-    let dir = existing_run_dir(run)?;
+    read_record_in(&existing_run_dir(run)?)
+}
+
+/// Reads the `config.json` in the run folder `dir`.
+fn read_record_in(dir: &Path) -> Result<RunRecord> {
     let path = dir.join(CONFIG);
     let text = std::fs::read_to_string(&path).with_context(|| {
         format!(
@@ -111,6 +116,34 @@ pub fn read_history(run: &str) -> Result<Vec<EpochRecord>> {
         return Ok(Vec::new());
     }
     read_csv(&path)
+}
+
+/// What the run folder `dir` holds already, as the messages about replacing it name it:
+/// `4 epochs (fmp-tiny on fashion-mnist)`, or `2 of 4 epochs (...)` for an unfinished run;
+/// `None` when it holds none of a run's files.
+pub fn describe_run(dir: &Path) -> Option<String> {
+    if ![CONFIG, HISTORY, CHECKPOINT]
+        .iter()
+        .any(|f| dir.join(f).exists())
+    {
+        return None;
+    }
+    let history = dir.join(HISTORY);
+    let done = if history.exists() {
+        read_csv(&history).map(|rows| rows.len()).ok()
+    } else {
+        Some(0)
+    };
+    let record = read_record_in(dir).ok();
+    let epochs = match (done, &record) {
+        (None, _) => "epochs whose history.csv cannot be read".to_string(),
+        (Some(n), Some(r)) if n < r.config.epochs => format!("{n} of {} epochs", r.config.epochs),
+        (Some(n), _) => format!("{n} epochs"),
+    };
+    let what = record.map_or("its config.json cannot be read".to_string(), |r| {
+        format!("{} on {}", crate::report::net_name(&r), r.dataset)
+    });
+    Some(format!("{epochs} ({what})"))
 }
 
 /// The folder of `run`, or an error listing where it looked.

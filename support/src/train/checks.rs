@@ -7,6 +7,18 @@ use crate::models::Model;
 use anyhow::{Context, Result, bail};
 use tch::Tensor;
 
+/// Everything `fit` checks before it touches the run's folder: what a caller that holds
+/// the folder's lock around `fit` checks first, so that bad input leaves no folder behind.
+pub fn check_before_fit(
+    model: &dyn Model,
+    data: &Dataset,
+    config: &FitConfig,
+    device: tch::Device,
+) -> Result<()> {
+    check_fit(model, data, config, device)?;
+    check_output(model, data, device)
+}
+
 /// Checks that `model` can train on `data` as `config` says, before anything is written
 /// or any time is spent.
 pub(crate) fn check_fit(

@@ -4,19 +4,24 @@
 //! augmented) batches on the model's device, take one optimizer step per batch, then
 //! evaluate on the validation split, save the checkpoint, the history and the TensorBoard
 //! scalars. The history is the commit point: what it lists is saved.
+//!
+//! Each holds its run folder's lock (see [`super::lock`]) while it writes, so a second
+//! writer of the same run stops at once with an error instead of mixing into it.
 
 use super::checkpoint::{
-    CHECKPOINT, CONFIG, HISTORY, RunRecord, create_run_dir, load_checkpoint, run_dir,
+    CHECKPOINT, CONFIG, HISTORY, RunRecord, describe_run, load_checkpoint, run_dir,
     save_checkpoint, write_history, write_record,
 };
-use super::checks::{check_fit, check_output};
+use super::checks::{check_before_fit, check_fit, check_output};
 use super::config::{FitConfig, Optimizer, Stepper};
 use super::evaluate::{EvalOpts, Split, correct, loss_and_accuracy};
 use super::history::{EpochRecord, History, Outcome, read_csv};
 use super::interrupt::InterruptGuard;
+use super::lock::RunLock;
 use super::progress::Progress;
 use super::sdlm::Sdlm;
 use super::tensorboard::EventWriter;
+use super::test_record::TEST_FILE;
 use crate::data::{BatchOpts, Dataset};
 use crate::models::Model;
 use anyhow::{Context, Result, bail};
@@ -53,21 +58,25 @@ const EXPLOSION: f64 = 10.0;
 /// Ctrl-C or the notebook's interrupt button stops it between batches and returns the
 /// complete epochs (`history.outcome` says so). A diverging loss returns the error
 /// [`Diverged`], which holds the history so far. An existing run of the same name is
-/// started afresh (use [`resume`] to continue one).
+/// replaced, and the output says so (as when a notebook's cell runs again; use [`resume`]
+/// to continue one). Another writer of the same run, in this process or another, is an
+/// error.
 pub fn fit(
     model: &dyn Model,
     vs: &nn::VarStore,
     data: &Dataset,
     config: &FitConfig,
 ) -> Result<History> {
-    check_fit(model, data, config, vs.device())?;
-    check_output(model, data, vs.device())?;
+    check_before_fit(model, data, config, vs.device())?;
     let run = config
         .run
         .clone()
         .unwrap_or_else(|| default_run_name(&data.name));
     let dir = run_dir(&run);
-    create_run_dir(&dir)?;
+    let _lock = RunLock::acquire(&dir)?;
+    if let Some(old) = describe_run(&dir) {
+        println!("replacing run {run}: {old}");
+    }
     clear_run(&dir)?;
     write_record(
         &dir,
@@ -101,6 +110,7 @@ pub fn resume(
     };
     let dir = super::checkpoint::existing_run_dir(run)?;
     check_fit(model, data, config, vs.device())?;
+    let _lock = RunLock::acquire(&dir)?;
     let history_path = dir.join(HISTORY);
     let records = if history_path.exists() {
         read_csv(&history_path)?
@@ -127,7 +137,8 @@ pub fn resume(
 /// Continues run `config.run` when its folder already holds it (the same net, data and
 /// settings, whatever its epoch count), else starts it with [`fit`]: what a job that may
 /// be stopped and started again calls (`cnn reproduce`, a sweep's task). A folder that
-/// holds a different run is an error, never overwritten.
+/// holds a different run is an error, never overwritten. The choice is made holding the
+/// run's lock, so that two copies of one job cannot both start the run afresh.
 pub fn fit_or_resume(
     model: &dyn Model,
     vs: &mut nn::VarStore,
@@ -137,7 +148,10 @@ pub fn fit_or_resume(
     let Some(run) = config.run.as_deref() else {
         bail!("fit_or_resume needs the run's name: set `run: Some(\"<name>\".into())`");
     };
-    if !run_dir(run).join(CONFIG).exists() {
+    check_before_fit(model, data, config, vs.device())?;
+    let dir = run_dir(run);
+    let _lock = RunLock::acquire(&dir)?;
+    if !dir.join(CONFIG).exists() {
         return fit(model, vs, data, config);
     }
     let record = super::checkpoint::read_record(run)?;
@@ -150,7 +164,7 @@ pub fn fit_or_resume(
         bail!(
             "{} holds a run with other settings (net, data or training) than this one; move \
              it away or delete it to start this run afresh, or choose another run name",
-            run_dir(run).display()
+            dir.display()
         );
     }
     resume(model, vs, data, config)
@@ -164,21 +178,18 @@ fn default_run_name(dataset: &str) -> String {
     format!("{dataset}-{secs}")
 }
 
-/// Removes a previous run's checkpoint, history and event files from `dir`.
+/// Removes a previous run's checkpoint, history, test and event files from `dir`.
 fn clear_run(dir: &Path) -> Result<()> {
     let entries =
         std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
-    let mut replaced = false;
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name == CHECKPOINT || name == HISTORY || name.starts_with("events.out.tfevents.") {
+        if [CHECKPOINT, HISTORY, TEST_FILE].contains(&name.as_str())
+            || name.starts_with("events.out.tfevents.")
+        {
             std::fs::remove_file(entry.path())
                 .with_context(|| format!("cannot remove the old {}", entry.path().display()))?;
-            replaced = true;
         }
-    }
-    if replaced {
-        println!("run folder {} existed: starting it afresh", dir.display());
     }
     Ok(())
 }

@@ -9,7 +9,8 @@
 //! `config.rs` holds the configuration, `adam.rs` the fused Adam, `sdlm.rs` the 1998
 //! LeNet-5's optimizer, `fit.rs` the loop,
 //! `checks.rs` what is checked before it starts, `history.rs` the per-epoch record,
-//! `checkpoint.rs` the run folders, `evaluate.rs` evaluation and repeated passes,
+//! `checkpoint.rs` the run folders, `lock.rs` their one writer at a time,
+//! `evaluate.rs` evaluation and repeated passes,
 //! `timing.rs` epoch-time estimates, `progress.rs` the progress line, `results.rs` a
 //! model's numbers passed between notebooks, `test_record.rs` a finished run's one test,
 //! `interrupt.rs` Ctrl-C handling and `tensorboard.rs` the event files.
@@ -22,6 +23,7 @@ pub mod evaluate;
 pub mod fit;
 pub mod history;
 mod interrupt;
+pub mod lock;
 mod progress;
 pub mod results;
 pub mod sdlm;
@@ -30,6 +32,7 @@ pub mod test_record;
 pub mod timing;
 
 pub use checkpoint::{load_checkpoint, read_history, read_record, run_dir, runs_root};
+pub use checks::check_before_fit;
 pub(crate) use checks::check_weight_decay;
 pub use config::{FitConfig, LrSchedule, Optimizer, Stepper};
 pub use evaluate::{
@@ -37,6 +40,7 @@ pub use evaluate::{
 };
 pub use fit::{Diverged, fit, fit_or_resume, resume};
 pub use history::{EpochRecord, History, Outcome};
+pub use lock::RunLock;
 pub use results::Results;
 pub use test_record::{TEST_FILE, TestRecord, read_test, test_once};
 pub use timing::{EpochEstimate, compare_devices, estimate_epoch_time};

@@ -3,7 +3,8 @@
 //!
 //! Each task is one `cnn train` command line into its own run folder,
 //! `runs/NAME/<task>/`, with `--continue` (a re-queued task picks its run up from the last
-//! checkpoint) and `--test` (the finished run is tested once, for `cnn report`). Every
+//! checkpoint; a copy started while another still runs stops at once on the run's lock)
+//! and `--test` (the finished run is tested once, for `cnn report`). Every
 //! task is checked as `cnn train` would check it before anything is written, so a typo in
 //! the grid costs nothing.
 

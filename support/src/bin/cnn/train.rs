@@ -2,6 +2,11 @@
 //!
 //! A run's `config.json` (written by `fit`) records the exact net and how the data was
 //! loaded, so `cnn eval` and `cnn resume` rebuild both from it, for a notebook's run too.
+//!
+//! Unlike a notebook's `fit`, which replaces its own run when its cell runs again, `cnn
+//! train` changes a run folder that already holds a run only when told to: `--continue`
+//! or `--replace`. It decides holding the folder's lock, and keeps it through training and
+//! the test, so no other writer can slip in between.
 
 use anyhow::{Result, bail};
 use clap::Args;
@@ -11,8 +16,8 @@ use support::device;
 use support::fmp::Regions;
 use support::models::{Model, ModelSpec};
 use support::recipes::{self, Recipe};
-use support::train::checkpoint::RunRecord;
-use support::train::{self, FitConfig, History, LrSchedule, Outcome, TestRecord};
+use support::train::checkpoint::{RunRecord, describe_run};
+use support::train::{self, FitConfig, History, LrSchedule, Outcome, RunLock, TestRecord};
 use tch::nn;
 
 /// `cnn train`'s options. A recipe (`--recipe`) sets the net and the training; the flags
@@ -39,7 +44,8 @@ pub struct TrainArgs {
     /// cpu, cuda or mps (default: the best this machine has).
     #[arg(long)]
     pub device: Option<String>,
-    /// The run folder's name under runs/ (default: <model>-<dataset>-<time>).
+    /// The run folder's name under runs/, or its path (default: <model>-<dataset>-<time>);
+    /// one that holds a run needs --continue or --replace.
     #[arg(long)]
     pub run_name: Option<String>,
     /// Default 64, or the recipe's.
@@ -71,10 +77,15 @@ pub struct TrainArgs {
     #[arg(long)]
     pub regions: Option<Regions>,
     /// If the run folder (--run-name) already holds this run, continue it from its last
-    /// checkpoint instead of starting afresh; a finished one is left as it is. For jobs
-    /// that may be stopped and started again, such as a sweep's tasks.
+    /// checkpoint (else start it); a finished one is left as it is. For jobs that may be
+    /// stopped and started again, such as a sweep's tasks.
     #[arg(long = "continue", requires = "run_name")]
     pub continue_run: bool,
+    /// If the run folder (--run-name) already holds a run, delete it (checkpoint, history,
+    /// test, TensorBoard events) and train afresh. Without --continue or --replace, a run
+    /// name that holds a run is an error.
+    #[arg(long, requires = "run_name", conflicts_with = "continue_run")]
+    pub replace: bool,
     /// When training ends, test the run once (1 pass, and the recipe's passes averaged
     /// for FMP nets, 12 without a recipe) and keep the result in the run's test.json.
     #[arg(long)]
@@ -270,9 +281,23 @@ pub fn run(args: TrainArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| format!("{}-{}-{}", plan.label, plan.dataset, unix_secs()));
     let config = FitConfig {
-        run: Some(run),
+        run: Some(run.clone()),
         ..plan.config
     };
+    // Bad settings are refused before the run folder is made for its lock.
+    train::check_before_fit(model.as_ref(), &data, &config, device)?;
+    let lock = RunLock::acquire(&train::run_dir(&run))?;
+    if !args.continue_run
+        && !args.replace
+        && let Some(old) = describe_run(lock.dir())
+    {
+        bail!(
+            "{} holds a run of {old}; add --continue to continue it (a finished run is left \
+             as it is), add --replace to delete it and train afresh, or choose another \
+             --run-name",
+            train::run_dir(&run).display()
+        );
+    }
     let history = if args.continue_run {
         train::fit_or_resume(model.as_ref(), &mut vs, &data, &config)?
     } else {
@@ -290,6 +315,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         )?;
         println!("{}", describe_test(&test));
     }
+    drop(lock);
     Ok(())
 }
 
