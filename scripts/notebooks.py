@@ -1,14 +1,17 @@
 """Runs notebooks headless through the rust-cnn kernel.
 
-    notebooks.py test [NOTEBOOK ...]   execute notebooks (default: notebooks/*.ipynb) and
-                                       check the diary files each one declares; with
-                                       --keep DIR, also save each executed notebook there
+    notebooks.py test [NOTEBOOK ...]   execute notebooks (default: the teachers' solutions,
+                                       solutions/*.ipynb) and check the diary files each one
+                                       declares; with --keep DIR, also save each executed
+                                       notebook there
+    notebooks.py gaps                  execute each student notebook with exercises
+                                       (notebooks/*.ipynb) and check that it stops at its
+                                       first gap, with the gap's message
     notebooks.py prewarm               compile the notebooks' dependencies once, so that a
                                        student's first cell does not rebuild tch and polars
 
 A failing cell is reported with its notebook, its number and the kernel's error; a cell
-that writes to stderr fails too, since that is where evcxr prints an `Err` returned through
-`?` while it counts the cell as run. Each
+that writes to stderr fails too, since a notebook that works prints nothing there. Each
 notebook may list the files it must write in its metadata, `"cnn": {"expects": [...]}`,
 with paths relative to the diary folder.
 """
@@ -26,6 +29,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOKS = os.path.join(REPO, "notebooks")
+SOLUTIONS = os.path.join(REPO, "solutions")
 KERNEL = "rust-cnn"
 # The dependency line every notebook starts with; the pre-warm uses the same one so that
 # evcxr finds the crates it compiled then.
@@ -46,15 +50,16 @@ def error_text(cell, err):
 
 def stderr_text(cell):
     """What the cell wrote to stderr. evcxr prints an error that a cell returns through `?`
-    there, and reports the cell as run, so Run All goes on; the harness counts it as the
-    cell's failure, so that it is reported at this cell and not where a later cell misses
-    the variables this one never made."""
+    there, with its causes; the kernel replies an error for that cell, but shows no error
+    output, so this is the error's text. Anything else on stderr counts as the cell's
+    failure too."""
     return "".join(out.get("text", "") for out in cell.get("outputs", [])
                    if out.get("output_type") == "stream" and out.get("name") == "stderr")
 
 
 def run(nb, label, timeout):
-    """Executes every cell of `nb` in order; returns an error message or None."""
+    """Executes the cells of `nb` in order up to the first that fails; returns None, or the
+    failing cell's index and an error message."""
     client = NotebookClient(nb, kernel_name=KERNEL, timeout=timeout,
                             resources={"metadata": {"path": NOTEBOOKS}})
     code_cells = 0
@@ -70,13 +75,13 @@ def run(nb, label, timeout):
                 try:
                     client.execute_cell(cell, index)
                 except (CellExecutionError, CellTimeoutError) as err:
-                    return f"{where} failed:\n{error_text(cell, err)}"
+                    return index, f"{where} failed:\n{error_text(cell, err)}"
                 if stderr_text(cell).strip():
-                    return f"{where} returned an error (evcxr printed it on stderr):\n{error_text(cell, None)}"
+                    return index, f"{where} wrote on stderr:\n{error_text(cell, None)}"
                 took = time.time() - start
                 print(f"  cell {index + 1:>2}: {took:6.1f} s", flush=True)
     except DeadKernelError as err:
-        return f"{label}: the kernel died ({err}); is the rust-cnn kernel installed? Run make setup"
+        return None, f"{label}: the kernel died ({err}); is the rust-cnn kernel installed? Run make setup"
     return None
 
 
@@ -88,7 +93,8 @@ def test(paths, timeout, keep=None):
         nb = nbformat.read(path, as_version=4)
         print(f"executing {label}", flush=True)
         start = time.time()
-        error = run(nb, label, timeout)
+        failed = run(nb, label, timeout)
+        error = failed and failed[1]
         took = time.time() - start
         if keep:
             os.makedirs(keep, exist_ok=True)
@@ -115,13 +121,44 @@ def test(paths, timeout, keep=None):
     return 1 if failures else 0
 
 
+def gaps(timeout):
+    """Each student notebook with exercises stops at the first cell with a gap, and that
+    cell's error names the exercise and what to fill in."""
+    failures = []
+    paths = sorted(glob.glob(os.path.join(NOTEBOOKS, "*.ipynb")))
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        if not nb.metadata.get("cnn", {}).get("exercises"):
+            continue
+        label = os.path.relpath(path, REPO)
+        first_gap = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "gap!(" in c.source)
+        print(f"executing {label} up to its first gap (cell {first_gap + 1})", flush=True)
+        failed = run(nb, label, timeout)
+        message = failed[1] if failed else ""
+        if failed is None:
+            failures.append(f"{label}: ran to the end although cell {first_gap + 1} has a gap")
+        elif failed[0] != first_gap:
+            failures.append(f"{label}: stopped at cell {(failed[0] or 0) + 1}, not at its first gap "
+                            f"(cell {first_gap + 1}):\n{message}")
+        elif not re.search(r"Exercise \d+\.\d+: fill in ", message):
+            failures.append(f"{label}: its first gap (cell {first_gap + 1}) stopped it without the "
+                            f"gap's message:\n{message}")
+        else:
+            print(f"ok {label}: stopped at cell {first_gap + 1}: "
+                  f"{re.search(r'Exercise .*', message).group(0)[:100]}", flush=True)
+    for f in failures:
+        print("\n" + f, file=sys.stderr)
+    print(f"gaps: {len(failures)} notebook(s) did not stop at their first gap")
+    return 1 if failures else 0
+
+
 def prewarm(timeout):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(DEP_LINE),
                 nbformat.v4.new_code_cell("use support::prelude::*;\nsupport::libtorch_version()")]
-    error = run(nb, "pre-warm", timeout)
-    if error:
-        print(error, file=sys.stderr)
+    failed = run(nb, "pre-warm", timeout)
+    if failed:
+        print(failed[1], file=sys.stderr)
         return 1
     return 0
 
@@ -137,7 +174,7 @@ def absolute_folders(env):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("command", choices=["test", "prewarm"])
+    ap.add_argument("command", choices=["test", "gaps", "prewarm"])
     ap.add_argument("notebooks", nargs="*")
     ap.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
     ap.add_argument("--keep", metavar="DIR", help="save the executed notebooks, outputs and all, in DIR")
@@ -145,9 +182,11 @@ def main():
     absolute_folders(os.environ)
     if args.command == "prewarm":
         return prewarm(args.timeout)
-    paths = args.notebooks or sorted(glob.glob(os.path.join(NOTEBOOKS, "*.ipynb")))
+    if args.command == "gaps":
+        return gaps(args.timeout)
+    paths = args.notebooks or sorted(glob.glob(os.path.join(SOLUTIONS, "*.ipynb")))
     if not paths:
-        print("no notebooks found under notebooks/", file=sys.stderr)
+        print("no notebooks found under solutions/", file=sys.stderr)
         return 1
     return test([os.path.abspath(p) for p in paths], args.timeout, args.keep)
 

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # make test: the whole check, as CI runs it.
-#   1. the setup scripts' own tests (scripts/tests) and that every console script in .venv
-#      runs, as students call them (jupyter, tensorboard, pip)
+#   1. the setup scripts' own tests (scripts/tests: the kernel relays, the grader on four
+#      submissions through the real kernel, ...), that every console script in .venv runs,
+#      as students call them (jupyter, tensorboard, pip), and that the students' notebooks
+#      are the ones the solutions make
 #   2. cargo fmt --check and clippy -D warnings
 #   3. cargo test for the workspace
-#   4. every notebook, executed through the rust-cnn kernel with CNN_QUICK=1 on
+#   4. every solution notebook, executed through the rust-cnn kernel with CNN_QUICK=1 on
 #      Fashion-MNIST (Debian's package) and a synthetic CIFAR-10, writing its diary and
-#      runs into a scratch folder so that a student's own diary is never touched
+#      runs into a scratch folder so that a student's own diary is never touched; then
+#      every student notebook, which must stop at its first gap with the gap's message
 #   5. make e2e: JupyterLab started by make lab, driven in headless Chromium
 #   6. make test-cluster: a sweep as a Slurm job array on a one-node Slurm (about 40 s)
 # A skipped browser or cluster test is repeated loudly at the very end.
@@ -39,6 +42,7 @@ for script in jupyter jupyter-lab tensorboard pip; do
     { echo ".venv/bin/$script does not run (first line: $(head -1 .venv/bin/$script))"; exit 1; }
 done
 echo "jupyter, jupyter-lab, tensorboard and pip run"
+.venv/bin/python scripts/exercises.py check
 
 step "cargo fmt --check"
 cargo fmt --all --check
@@ -61,6 +65,7 @@ if [ ! -d /usr/share/datasets/fashion-mnist ]; then
   "$cnn" data synthetic --dataset fashion-mnist --out "$CNN_DATA_DIR/fashion-mnist"
 fi
 .venv/bin/python scripts/notebooks.py test
+.venv/bin/python scripts/notebooks.py gaps
 unset CNN_QUICK CNN_DATASET CNN_DATA_DIR CNN_DIARY_DIR CNN_RUNS_DIR
 
 step "make e2e: JupyterLab in headless Chromium"

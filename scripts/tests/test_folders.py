@@ -28,23 +28,29 @@ class Folders(unittest.TestCase):
         self.addCleanup(shutil.rmtree, root)
         repo = os.path.join(root, "repo")
         os.makedirs(os.path.join(repo, "scripts"))
+        os.makedirs(os.path.join(repo, "notebooks"))
         os.makedirs(os.path.join(repo, ".venv", "bin"))
         shutil.copy(os.path.join(SCRIPTS, "lab.sh"), os.path.join(repo, "scripts"))
         # A stand-in for jupyter that prints what the kernels would inherit.
         jupyter = os.path.join(repo, ".venv", "bin", "jupyter")
         with open(jupyter, "w") as f:
-            f.write('#!/bin/sh\necho "$CNN_DATA_DIR|${CNN_RUNS_DIR-unset}|$PWD"\n')
+            f.write('#!/bin/sh\necho "$CNN_DATA_DIR|${CNN_RUNS_DIR-unset}|$PWD|$2"\n')
         os.chmod(jupyter, os.stat(jupyter).st_mode | stat.S_IEXEC)
         start = os.path.join(root, "start")
         os.makedirs(start)
         env = {k: v for k, v in os.environ.items() if k != "CNN_RUNS_DIR"}
         env["CNN_DATA_DIR"] = "data"
-        out = subprocess.run(["bash", os.path.join(repo, "scripts", "lab.sh")], cwd=start, env=env,
+        lab = os.path.join(repo, "scripts", "lab.sh")
+        out = subprocess.run(["bash", lab, "notebooks"], cwd=start, env=env,
                              capture_output=True, text=True, check=True).stdout.strip()
-        data, runs, pwd = out.split("|")
+        data, runs, pwd, folder = out.split("|")
         self.assertEqual(os.path.realpath(data), os.path.realpath(os.path.join(start, "data")))
         self.assertEqual(runs, "unset")
         self.assertEqual(os.path.realpath(pwd), os.path.realpath(repo))
+        self.assertEqual(folder, "--notebook-dir=notebooks")
+        missing = subprocess.run(["bash", lab, "solutions"], cwd=start, env=env, capture_output=True, text=True)
+        self.assertEqual(missing.returncode, 2)
+        self.assertIn("there is no folder solutions", missing.stderr)
 
 
 if __name__ == "__main__":

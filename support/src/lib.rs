@@ -5,10 +5,12 @@
 //! LeNet-5, the fully connected baseline), `train`, `recipes` (the papers' and the
 //! notebooks' training settings by name), `reproduce` (a recipe over seeds against its
 //! paper), `report` (many runs in one table), `parallel` (the crate's CPU kernels on libtorch's
-//! threads), `device`, `plot`, `show`, `diary`.
+//! threads), `device`, `plot`, `show`, `diary`, `check` (the exercises' gaps and checks)
+//! and `source` (the library's code, shown in a notebook).
 //! A notebook starts with `use support::prelude::*;`.
 
 pub mod atomic;
+pub mod check;
 pub mod data;
 pub mod device;
 pub mod diary;
@@ -22,6 +24,7 @@ pub mod repo;
 pub mod report;
 pub mod reproduce;
 pub mod show;
+pub mod source;
 pub mod train;
 
 /// The crates a notebook may want by name, so its one `:dep` line is enough.
@@ -34,15 +37,16 @@ pub mod prelude {
     pub use crate::diary::{self, Entry};
     pub use crate::fmp::{Fmp, Regions, fmp_size_table, fmp_sizes, repeated_pooling};
     pub use crate::models::{
-        Dropout, Fcnn, FcnnConfig, FmpConfig, FmpNet, LeNet5, Model, debug_forward, summary,
+        Dropout, Fcnn, FcnnConfig, FmpConfig, FmpNet, LeNet5, Model, OwnNet, debug_forward, summary,
     };
     pub use crate::plot::{self, Figure, RegionPanel};
     pub use crate::show::table;
+    pub use crate::source::listing;
     pub use crate::train::{
         EvalOpts, FitConfig, LrSchedule, Results, compare_devices, ensemble_curve,
         estimate_epoch_time, evaluate, fit, resume, timing::human_seconds,
     };
-    pub use crate::{quick_mode, seed};
+    pub use crate::{check, gap, quick_mode, seed};
     pub use anyhow::Result;
     pub use polars::prelude::DataFrame;
     pub use tch::nn;

@@ -14,6 +14,7 @@ pub mod init;
 pub mod layers;
 pub mod leaky_dropout;
 pub mod lenet;
+pub mod own;
 mod spec;
 pub mod summary;
 pub mod unit_variance;
@@ -22,6 +23,7 @@ pub use fcnn::{Fcnn, FcnnConfig};
 pub use fmp_net::{Dropout, FmpConfig, FmpNet, GRAHAM_LEAKY_SLOPE};
 pub use layers::{Expects, Layer};
 pub use lenet::{LeNet5, LeNet5Config, LeNetVariant};
+pub use own::OwnNet;
 pub use spec::ModelSpec;
 pub use summary::{debug_forward, summary};
 

@@ -2,8 +2,11 @@
 //! support pulls in libtorch and polars, so each extra test binary costs a long link
 //! and hundreds of megabytes. Run one topic with `cargo test --test suite fmp_`.
 
+mod check_fmp;
+mod check_lenet;
 mod cli_bad_inputs;
 mod cli_bench;
+mod cli_one_writer;
 mod cli_recipes;
 mod cli_runs;
 mod cli_sweep;
@@ -22,17 +25,20 @@ mod models_forward;
 mod models_init;
 mod models_leaky_dropout;
 mod models_lenet_paper;
+mod models_own;
 mod models_training;
 mod models_unit_variance;
 mod perf_fmp_pool;
 mod plot_figures;
 mod recipes;
 mod show_table;
+mod source_listing;
 mod torch_generator;
 mod train_adam;
 mod train_artifacts;
 mod train_evaluate;
 mod train_fit;
 mod train_interrupt;
+mod train_replace;
 mod train_sdlm;
 mod train_util;

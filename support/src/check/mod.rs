@@ -1,0 +1,94 @@
+//! The exercises' gaps and checks.
+//!
+//! A student's notebook has blanks written as [`gap!`]: a cell with one does not compile,
+//! and the compiler's message names the exercise and what to fill in, so Run All stops
+//! there and nothing else is lost. After each exercise a check takes what the student
+//! built and answers in a sentence or two: what a right answer gives ([`Passed`], shown
+//! as `✓ Exercise 502.1: ...`), or what is wrong and where to look, never the value it
+//! wants (an error, so that Run All stops at it too).
+//!
+//! `fmp.rs` checks the FMP exercises (501, 502), `lenet.rs` the LeNet-5 ones (503).
+
+pub mod fmp;
+pub mod lenet;
+
+pub use fmp::{mnist_adaptation, size_chain};
+pub use lenet::{lenet_layers, training_step};
+
+use std::fmt;
+
+/// A blank in an exercise: `gap!("502.1", "the channels of an MNIST image")`. It stands
+/// for a value or a statement, and stops the cell from compiling with a message that
+/// names the exercise and what goes there. Replace the whole `gap!(...)` with your code.
+#[macro_export]
+macro_rules! gap {
+    ($exercise:literal, $what:literal) => {
+        compile_error!(concat!(
+            "Exercise ",
+            $exercise,
+            ": fill in ",
+            $what,
+            " (replace this gap!(...) with your code)"
+        ))
+    };
+}
+
+/// A check that passed: what the student's answer gives, shown as
+/// `✓ Exercise 502.1: sizes 36 -> 2, ...` (the grader looks for that mark).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Passed {
+    pub exercise: &'static str,
+    pub summary: String,
+}
+
+impl fmt::Display for Passed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "✓ Exercise {}: {}", self.exercise, self.summary)
+    }
+}
+
+impl Passed {
+    /// Shows the line as a cell's result.
+    pub fn evcxr_display(&self) {
+        println!("EVCXR_BEGIN_CONTENT text/plain\n{self}\nEVCXR_END_CONTENT");
+    }
+}
+
+/// A check that failed: every problem found, one per line, under
+/// `✗ Exercise 502.1: ...` (the grader looks for that mark). Returned through `?`, it
+/// stops Run All at the check's cell.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("✗ Exercise {exercise}: {}", problems.join("\n  "))]
+pub struct Failed {
+    pub exercise: &'static str,
+    pub problems: Vec<String>,
+}
+
+/// `Ok(Passed)` when no problem was found, else the [`Failed`] error listing them.
+fn verdict(
+    exercise: &'static str,
+    problems: Vec<String>,
+    summary: impl FnOnce() -> String,
+) -> anyhow::Result<Passed> {
+    if problems.is_empty() {
+        Ok(Passed {
+            exercise,
+            summary: summary(),
+        })
+    } else {
+        Err(Failed { exercise, problems }.into())
+    }
+}
+
+/// `1,256,080`: a count with thousands separators, as the chapter prints them.
+pub(crate) fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
