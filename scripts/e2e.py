@@ -218,11 +218,19 @@ class Lab:
         self.log_file.close()
 
 
-# Reads one open notebook from JupyterLab's own model: the cells as nbformat JSON (image
-# data left out), each cell's prompt as shown, what its outputs show in the page, and the
-# kernel's status.
+# Reads one open notebook from JupyterLab's own model: the cells as nbformat JSON (an
+# output's PNG as a fingerprint only), each cell's prompt as shown, what its outputs show in
+# the page, and the kernel's status.
 NOTEBOOK_STATE = """(path) => {
   const app = window.jupyterapp;
+  // Length and FNV-1a hash of the base64 text: tells a redrawn image from the last one
+  // without sending images out of the page at every look.
+  const fingerprint = (png) => {
+    const text = Array.isArray(png) ? png.join('') : png;
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+    return `${text.length}:${(hash >>> 0).toString(16)}`;
+  };
   for (const w of app.shell.widgets('main')) {
     if (!w.context || w.context.path !== path || !w.content) continue;
     const json = w.context.model.toJSON();
@@ -241,6 +249,7 @@ NOTEBOOK_STATE = """(path) => {
           name: o.name || '',
           text: [o.text, o.data && o.data['text/plain']].map(t => Array.isArray(t) ? t.join('') : (t || '')).join(''),
           ename: o.ename || '', evalue: o.evalue || '', traceback: o.traceback || [],
+          image: o.data && o.data['image/png'] ? fingerprint(o.data['image/png']) : '',
         })),
         images: images.filter(img => img.complete && img.naturalWidth > 0).length,
         tables: node ? node.querySelectorAll('.jp-OutputArea-output table').length : 0,
@@ -451,17 +460,25 @@ def progress_lines(cell):
 
 class Redraws:
     """Watches a training cell's outputs while it runs: counts the progress lines, and sees
-    whether a display's text changed in place (a redraw) rather than new lines arriving."""
+    whether a display's text changed in place (a redraw) rather than new lines arriving, and
+    how often a display's image changed in place (the training curves growing)."""
 
     def __init__(self):
         self.most = 0
         self.seen = {}
         self.in_place = 0
+        self.images = {}
+        self.images_in_place = 0
 
     def sample(self, cell):
         self.most = max(self.most, len(progress_lines(cell)))
         for i, o in enumerate(cell["outputs"]):
             if o["type"] != "display_data":
+                continue
+            if o["image"]:
+                if i in self.images and self.images[i] != o["image"]:
+                    self.images_in_place += 1
+                self.images[i] = o["image"]
                 continue
             if i in self.seen and self.seen[i] != o["text"]:
                 self.in_place += 1
@@ -647,13 +664,14 @@ def test_interrupt_and_resume(nb, env):
         if cell:
             redraws.sample(cell)
         finished = os.path.exists(history) and len(open(history).read().strip().splitlines()) >= 3
-        if finished and redraws.in_place:
-            break  # the header, two finished epochs, and a redraw seen
+        if finished and redraws.in_place and redraws.images_in_place >= 2:
+            break  # the header, two finished epochs, a redraw, and the curves redrawn twice
         time.sleep(0.25)
     else:
         raise Failure(f"{nb.name}: in 5 minutes the long training run wrote {history} "
                       f"{'with' if os.path.exists(history) else 'without'} finished epochs, and the page "
-                      f"showed {redraws.in_place} progress line(s) redrawn in place")
+                      f"showed {redraws.in_place} progress line(s) redrawn in place and the training "
+                      f"curves' image changed in place {redraws.images_in_place} time(s) (2 wanted)")
     nb.interrupt()
     state = nb.wait_idle(120)
     cells = nb.code_cells(state)
@@ -665,6 +683,9 @@ def test_interrupt_and_resume(nb, env):
         raise Failure(f"{cell_label(nb.name, cells, stopped)}: the stop button did not interrupt training "
                       f"cleanly; the cell printed:\n{out[-800:]}")
     kept = int(match.group(1))
+    if any(o["image"] for o in stopped["outputs"]):
+        raise Failure(f"{cell_label(nb.name, cells, stopped)}: the training curves drawn during training "
+                      "are still shown after the stop button; fit should have removed them")
     # Each finished epoch left one line, and so did the interrupted one.
     lines = progress_lines(stopped)
     if len(lines) != kept + 1 or redraws.most > kept + 1:
@@ -683,7 +704,8 @@ def test_interrupt_and_resume(nb, env):
     out = text_of(cell_with(nb.name, state, "let resumed"))
     if f"resuming run {run} after epoch {kept}" not in out or f"now {kept + 1} epochs" not in out:
         raise Failure(f"{nb.name}: resuming the interrupted run failed; the cell printed:\n{out[-800:]}")
-    log(f"502: {redraws.in_place} in-place redraws of the progress line seen; the stop button interrupted "
+    log(f"502: {redraws.in_place} in-place redraws of the progress line and {redraws.images_in_place} of "
+        f"the training curves seen; the stop button interrupted "
         f"a long run after {kept} epoch(s) with one line each; resume continued it to {kept + 1}")
 
     # Outside training the stop button ends the cell's process, as evcxr does: the kernel

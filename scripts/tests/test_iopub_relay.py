@@ -1,8 +1,10 @@
-"""The kernel's output relay turns `\\r` lines into a display redrawn in place, takes the
-marker of a cell's `?` error out of its stderr, and passes everything else through
-untouched."""
+"""The kernel's output relay turns `\\r` lines and the training curves' figure lines into
+displays redrawn in place, takes the marker of a cell's `?` error out of its stderr, and
+passes everything else through untouched."""
 
+import base64
 import os
+import re
 import sys
 import time
 import unittest
@@ -16,6 +18,7 @@ import iopub_relay  # noqa: E402
 import shell_relay  # noqa: E402
 
 KEY = b"secret"
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def kernel_session():
@@ -91,6 +94,92 @@ class RedrawsTest(unittest.TestCase):
 
     def test_what_it_cannot_read_passes_through(self):
         self.assertEqual(self.redraws.feed([b"no delimiter"]), [[b"no delimiter"]])
+
+
+def png(seed):
+    """A stand-in for a drawing: the PNG signature and some bytes, in base64."""
+    return base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes([seed]) * 8).decode()
+
+
+def show(key, seed):
+    return f"{iopub_relay.FIGURE}show {key} {png(seed)}"
+
+
+class FiguresTest(unittest.TestCase):
+    """The support crate's figure lines: the training curves redrawn in place during `fit`."""
+
+    def setUp(self):
+        self.kernel = Kernel()
+        self.redraws = iopub_relay.Redraws(kernel_session())
+
+    def feed(self, frames):
+        return [read(f) for f in self.redraws.feed(frames)]
+
+    def test_a_figure_line_opens_an_image_display_and_the_next_redraws_it(self):
+        (first,) = self.feed(self.kernel.line(show("0", 1)))
+        self.assertEqual(first[0], "display_data")
+        self.assertEqual(first[1]["data"]["image/png"], png(1))
+        self.assertIn("text/plain", first[1]["data"], "a short text for frontends without images")
+        self.assertEqual(first[2], self.kernel.request["header"]["msg_id"], "the cell's output")
+        display = first[1]["transient"]["display_id"]
+        (second,) = self.feed(self.kernel.line(show("0", 2)))
+        self.assertEqual((second[0], second[1]["data"]["image/png"]), ("update_display_data", png(2)))
+        self.assertEqual(second[1]["transient"]["display_id"], display)
+
+    def test_the_end_line_empties_the_display_and_the_next_figure_opens_another(self):
+        (first,) = self.feed(self.kernel.line(show("0", 1)))
+        display = first[1]["transient"]["display_id"]
+        (end,) = self.feed(self.kernel.line(f"{iopub_relay.FIGURE}end 0"))
+        self.assertEqual((end[0], end[1]["data"]), ("update_display_data", {"text/plain": ""}))
+        self.assertEqual(end[1]["transient"]["display_id"], display)
+        (next_fit,) = self.feed(self.kernel.line(show("1", 3)))
+        self.assertEqual(next_fit[0], "display_data")
+        self.assertNotEqual(next_fit[1]["transient"]["display_id"], display)
+
+    def test_an_end_line_for_no_open_figure_shows_nothing(self):
+        self.assertEqual(self.feed(self.kernel.line(f"{iopub_relay.FIGURE}end 7")), [])
+
+    def test_figure_lines_between_progress_redraws_leave_the_progress_display_open(self):
+        (progress,) = self.feed(self.kernel.line("\repoch 1/2 [#...] 10%"))
+        (figure,) = self.feed(self.kernel.line(show("0", 1)))
+        (redrawn,) = self.feed(self.kernel.line("\repoch 1/2 [##..] 50%"))
+        (closed,) = self.feed(self.kernel.line("epoch 1/2 loss 0.3"))
+        (after_epoch,) = self.feed(self.kernel.line(show("0", 2)))
+        progress_id, figure_id = (m[1]["transient"]["display_id"] for m in (progress, figure))
+        self.assertNotEqual(progress_id, figure_id)
+        self.assertEqual([(m[0], m[1]["transient"]["display_id"]) for m in (redrawn, closed, after_epoch)],
+                         [("update_display_data", progress_id), ("update_display_data", progress_id),
+                          ("update_display_data", figure_id)])
+        self.assertEqual(closed[1]["data"], {"text/plain": "epoch 1/2 loss 0.3"})
+        self.assertEqual(after_epoch[1]["data"]["image/png"], png(2))
+
+    def test_a_message_of_several_lines_keeps_their_order(self):
+        frames = self.kernel.frames("stream", {"name": "stdout", "text": f"before\n{show('0', 1)}\nafter\n"})
+        self.assertEqual([(kind, content.get("text")) for kind, content, _ in self.feed(frames)],
+                         [("stream", "before\n"), ("display_data", None), ("stream", "after\n")])
+
+    def test_a_line_that_only_contains_the_marker_passes_through(self):
+        bare = iopub_relay.FIGURE.lstrip("\x1b")
+        for text in (f"{bare}show 0 {png(1)}", f"see {show('0', 1)}", "\x1b[1mbold\x1b[0m"):
+            frames = self.kernel.line(text)
+            self.assertEqual(self.redraws.feed(frames), [frames], repr(text))
+
+    def test_a_new_cell_opens_a_new_figure_display(self):
+        (first,) = self.feed(self.kernel.line(show("0", 1)))
+        self.feed(self.kernel.frames("execute_input", {"code": "next cell", "execution_count": 2}))
+        (again,) = self.feed(self.kernel.line(show("0", 2)))
+        self.assertEqual(again[0], "display_data", "an id reused in a later cell must not redraw an old cell")
+        self.assertNotEqual(again[1]["transient"]["display_id"], first[1]["transient"]["display_id"])
+
+    def test_a_malformed_figure_line_passes_through(self):
+        frames = self.kernel.line(f"{iopub_relay.FIGURE}show 0")
+        self.assertEqual(self.redraws.feed(frames), [frames])
+
+    def test_the_marker_is_the_one_the_support_crate_prints(self):
+        with open(os.path.join(REPO, "support", "src", "train", "live.rs")) as f:
+            match = re.search(r'const MARKER: &str = "([^"]*)";', f.read())
+        self.assertIsNotNone(match, "live.rs defines MARKER")
+        self.assertEqual(match.group(1).replace("\\x1b", "\x1b"), iopub_relay.FIGURE)
 
 
 class OutputsTest(unittest.TestCase):

@@ -1,12 +1,13 @@
 //! `support`: everything the cnn-notebooks reuse, so that each notebook stays short.
 //!
 //! One module per concept, named after the chapter: `data` (MNIST, Fashion-MNIST,
-//! CIFAR-10 and batches), `fmp` (Graham's fractional max-pooling), `models` (FMP nets,
-//! LeNet-5, the fully connected baseline), `train`, `recipes` (the papers' and the
-//! notebooks' training settings by name), `reproduce` (a recipe over seeds against its
-//! paper), `report` (many runs in one table), `parallel` (the crate's CPU kernels on libtorch's
-//! threads), `device`, `plot`, `show`, `diary`, `check` (the exercises' gaps and checks)
-//! and `source` (the library's code, shown in a notebook).
+//! CIFAR-10 and batches), `features` (hand-made descriptors: HOG), `fmp` (Graham's
+//! fractional max-pooling), `models` (FMP nets, LeNet-5, the fully connected baseline),
+//! `train`, `recipes` (the papers' and the notebooks' training settings by name),
+//! `reproduce` (a recipe over seeds against its paper), `report` (many runs in one
+//! table), `parallel` (the crate's CPU kernels on libtorch's threads), `device`, `plot`,
+//! `show`, `diary`, `check` (the exercises' gaps and checks) and `source` (the library's
+//! code, shown in a notebook).
 //! A notebook starts with `use support::prelude::*;`.
 
 pub mod atomic;
@@ -14,6 +15,7 @@ pub mod check;
 pub mod data;
 pub mod device;
 pub mod diary;
+pub mod features;
 pub mod fmp;
 pub mod layout;
 pub mod models;
@@ -35,6 +37,7 @@ pub mod prelude {
     pub use crate::data::{Augment, LoadOpts, load, mnist_like_from_env};
     pub use crate::device::choose_device;
     pub use crate::diary::{self, Entry};
+    pub use crate::features::{Hog, HogConfig, hog};
     pub use crate::fmp::{Fmp, Regions, fmp_size_table, fmp_sizes, repeated_pooling};
     pub use crate::models::{
         Dropout, Fcnn, FcnnConfig, FmpConfig, FmpNet, LeNet5, Model, OwnNet, debug_forward, summary,

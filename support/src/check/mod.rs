@@ -7,11 +7,16 @@
 //! as `✓ Exercise 502.1: ...`), or what is wrong and where to look, never the value it
 //! wants (an error, so that Run All stops at it too).
 //!
-//! `fmp.rs` checks the FMP exercises (501, 502), `lenet.rs` the LeNet-5 ones (503).
+//! `basics.rs` checks notebook 500's counting exercises, `convolution.rs` its convolution
+//! by hand, `fmp.rs` the FMP exercises (501, 502), `lenet.rs` the LeNet-5 ones (503).
 
+pub mod basics;
+pub mod convolution;
 pub mod fmp;
 pub mod lenet;
 
+pub use basics::{conv_parameters, dense_weights, hog_length, output_side};
+pub use convolution::sliding_window;
 pub use fmp::{mnist_adaptation, size_chain};
 pub use lenet::{lenet_layers, training_step};
 

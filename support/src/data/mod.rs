@@ -22,7 +22,7 @@ pub use augment::Augment;
 pub use batches::{BatchOpts, Batches, PixelRange};
 pub use source::Source;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, ensure};
 use std::path::PathBuf;
 use tch::Tensor;
 
@@ -53,6 +53,26 @@ impl Examples {
     /// An iterator over batches, made as `opts` says (see [`BatchOpts`]).
     pub fn batches(&self, opts: &BatchOpts) -> Batches<'_> {
         Batches::new(self, opts)
+    }
+
+    /// Example `index` alone, as a batch of one made as `opts` says (normalised, padded,
+    /// on its device): one image as a model takes it, e.g. for `plot::activations`.
+    pub fn batch_of_one(&self, index: usize, opts: &BatchOpts) -> Result<Tensor> {
+        ensure!(
+            index < self.len(),
+            "there is no example {index}: there are {}, counted from 0",
+            self.len()
+        );
+        let one = self.select(&[index as i64]);
+        let opts = BatchOpts {
+            batch_size: 1,
+            ..opts.clone()
+        };
+        let (images, _) = one
+            .batches(&opts)
+            .next()
+            .context("internal: a batch of one example came out empty")?;
+        Ok(images)
     }
 
     /// How many examples each class has, for `num_classes` classes (a quick check that a

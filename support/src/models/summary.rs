@@ -13,7 +13,7 @@ use tch::{Device, Kind, Tensor};
 /// Runs `model` layer by layer in evaluation mode without gradients, calling `visit` with
 /// each layer, its input and its output. Stops at the first layer whose input does not
 /// fit, with an error naming that layer, before libtorch sees it.
-fn trace<M: Model + ?Sized>(
+pub(crate) fn trace<M: Model + ?Sized>(
     model: &M,
     input: &Tensor,
     mut visit: impl FnMut(&Layer<'_>, &Tensor, &Tensor),
@@ -30,7 +30,7 @@ fn trace<M: Model + ?Sized>(
 }
 
 /// The device of the model's first parameter (CPU for a model without any).
-fn model_device<M: Model + ?Sized>(model: &M) -> Device {
+pub(crate) fn model_device<M: Model + ?Sized>(model: &M) -> Device {
     model
         .layers()
         .iter()

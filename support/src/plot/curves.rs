@@ -238,6 +238,9 @@ fn ranges(panel: &LinePanel) -> Option<((f64, f64), (f64, f64))> {
     let (x0, x1) = match (panel.x_scale, x0 == x1) {
         (XScale::Log, true) => (x0 / 1.5, x1 * 1.5),
         (XScale::Log, false) => (x0 / 1.1, x1 * 1.1),
+        // A lone point near 0 (the first batches of a training run) keeps the axis off
+        // negative values, which no epoch or count has.
+        (XScale::Linear, true) if x0 >= 0.0 => ((x0 - 0.5).max(0.0), x1 + 0.5),
         (XScale::Linear, true) => (x0 - 0.5, x1 + 0.5),
         (XScale::Linear, false) => (x0, x1),
     };
@@ -296,7 +299,10 @@ where
         } else if integral_x {
             String::new() // half-epoch ticks would read as fractional epochs
         } else {
-            format!("{v}")
+            // Ticks are multiples of a step and carry its rounding (0.30000000000000004);
+            // twelve significant digits drop it.
+            let tidy = format!("{v:.11e}").parse().unwrap_or(*v);
+            format!("{tidy}")
         }
     };
     chart

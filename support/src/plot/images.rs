@@ -1,4 +1,5 @@
-//! Grids of images: samples with their labels, the errors, a layer's feature maps.
+//! Grids of images: a few images side by side, samples with their labels, the errors,
+//! small bitmaps. Feature maps and filters are drawn with these grids in `inside.rs`.
 
 use super::canvas::{self, GREY, RIGHT, WRONG, font, shorten};
 use super::pixels::{self, Picture, Tone};
@@ -10,11 +11,25 @@ use tch::{Device, Kind, Tensor};
 /// The most images one grid draws; more would be unreadable (and slow to render).
 const MAX_IMAGES: usize = 256;
 
-/// One cell of a grid: a picture and up to two caption lines, the second coloured.
-struct Cell {
-    picture: Picture,
-    caption: String,
-    verdict: Option<(String, bool)>,
+/// One cell of a grid: a picture, how to colour it, and up to two caption lines, the
+/// second coloured.
+pub(super) struct Cell {
+    pub(super) picture: Picture,
+    pub(super) tone: Tone,
+    pub(super) caption: String,
+    pub(super) verdict: Option<(String, bool)>,
+}
+
+impl Cell {
+    /// A picture with a one-line caption.
+    pub(super) fn new(picture: Picture, tone: Tone, caption: String) -> Cell {
+        Cell {
+            picture,
+            tone,
+            caption,
+            verdict: None,
+        }
+    }
 }
 
 /// A titled grid of pictures with captions.
@@ -23,7 +38,6 @@ struct PictureGrid {
     cells: Vec<Cell>,
     columns: usize,
     image_box: u32,
-    tone: Tone,
 }
 
 const TITLE_H: u32 = 36;
@@ -71,7 +85,7 @@ impl Paint for PictureGrid {
                 &cell.picture,
                 corner,
                 (self.image_box, self.image_box),
-                self.tone,
+                cell.tone,
             )?;
             if let Some((_, false)) = cell.verdict {
                 let frame = WRONG.stroke_width(3);
@@ -152,11 +166,51 @@ fn sample_cells<S: AsRef<str>>(
         let caption = format!("true: {}", class_name(classes, truth[i])?);
         cells.push(Cell {
             picture,
+            tone: Tone::Gray,
             caption,
             verdict,
         });
     }
     Ok((cells, wrong))
+}
+
+/// The most images [`images`] puts in its one row.
+const MAX_ROW: usize = 8;
+
+/// A few images side by side, each in the same box with its caption and size, so that
+/// sizes compare at a glance (a digit, its pooled versions). Each is `[H, W]`,
+/// `[C, H, W]` or `[1, C, H, W]`. Images with negative values (a convolution's output,
+/// an edge kernel) are drawn on a symmetric scale, red positive, blue negative and white
+/// zero, so that the sign shows; others in grey, as [`sample_grid`] draws them.
+pub fn images(title: &str, images: &[(&str, &Tensor)]) -> Result<Figure> {
+    if images.is_empty() || images.len() > MAX_ROW {
+        bail!(
+            "plot::images draws 1 to {MAX_ROW} images in a row, got {}; pass (caption, image) pairs",
+            images.len()
+        );
+    }
+    let mut cells = Vec::with_capacity(images.len());
+    for (caption, image) in images {
+        let what = format!("plot::images `{caption}`");
+        let mut picture = pixels::picture(image, &what)?;
+        let mut tone = Tone::Gray;
+        if picture.channels == 1 && image.is_floating_point() && image.min().double_value(&[]) < 0.0
+        {
+            let matrix = image.reshape([1, picture.height as i64, picture.width as i64]);
+            picture = pixels::signed_pictures(&matrix, &what)?.remove(0);
+            tone = Tone::Diverging;
+        }
+        let caption = format!("{} ({}x{})", caption, picture.height, picture.width);
+        cells.push(Cell::new(picture, tone, shorten(&caption, 24)));
+    }
+    let columns = cells.len();
+    Ok(PictureGrid {
+        title: title.to_string(),
+        cells,
+        columns,
+        image_box: 150,
+    }
+    .into_figure())
 }
 
 /// Images with their true labels and, when given, the predicted ones: a prediction is
@@ -184,7 +238,7 @@ pub fn sample_grid<S: AsRef<str>>(
         Some(_) => format!("Samples: {wrong} of {n} misclassified"),
         None => format!("Samples ({n})"),
     };
-    Ok(grid(title, cells, 84, Tone::Gray))
+    Ok(grid(title, cells, 84))
 }
 
 /// "Show me the errors": the first `max` misclassified images (at most 256) with their
@@ -232,30 +286,7 @@ pub fn errors_grid<S: AsRef<str>>(
         n,
         100.0 * wrong.len() as f64 / n as f64
     );
-    Ok(grid(title, cells, 84, Tone::Gray))
-}
-
-/// A layer's activations for one image, `[C, H, W]`, one map per channel (at most 64),
-/// each stretched to its own range and coloured with viridis (bright = strong).
-pub fn feature_maps(title: &str, activations: &Tensor) -> Result<Figure> {
-    let maps = pixels::channel_pictures(activations, "feature_maps: activations")?;
-    let total = maps.len();
-    let cells: Vec<Cell> = maps
-        .into_iter()
-        .take(64)
-        .enumerate()
-        .map(|(i, picture)| Cell {
-            picture,
-            caption: format!("channel {i}"),
-            verdict: None,
-        })
-        .collect();
-    let title = if total > cells.len() {
-        format!("{title} (first {} of {total} channels)", cells.len())
-    } else {
-        format!("{title} ({total} channels)")
-    };
-    Ok(grid(title, cells, 72, Tone::Viridis))
+    Ok(grid(title, cells, 84))
 }
 
 /// Small matrices `[N, H, W]` as a grid of bitmaps, one label each: minimum white,
@@ -283,17 +314,13 @@ pub fn bitmap_grid<S: AsRef<str>>(title: &str, labels: &[S], bitmaps: &Tensor) -
     let cells = pictures
         .into_iter()
         .zip(labels)
-        .map(|(picture, label)| Cell {
-            picture,
-            caption: shorten(label.as_ref(), 14),
-            verdict: None,
-        })
+        .map(|(picture, label)| Cell::new(picture, Tone::Ink, shorten(label.as_ref(), 14)))
         .collect();
-    Ok(grid(title.to_string(), cells, 72, Tone::Ink))
+    Ok(grid(title.to_string(), cells, 72))
 }
 
 /// Lays out cells in a roughly square grid, at most 8 or 10 wide.
-fn grid(title: String, cells: Vec<Cell>, image_box: u32, tone: Tone) -> Figure {
+pub(super) fn grid(title: String, cells: Vec<Cell>, image_box: u32) -> Figure {
     let max_columns = if image_box > 80 { 8 } else { 10 };
     let columns = (cells.len() as f64).sqrt().ceil() as usize;
     let columns = columns.max(cells.len().min(4)).clamp(1, max_columns);
@@ -302,7 +329,6 @@ fn grid(title: String, cells: Vec<Cell>, image_box: u32, tone: Tone) -> Figure {
         cells,
         columns,
         image_box,
-        tone,
     }
     .into_figure()
 }

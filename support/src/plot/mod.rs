@@ -1,4 +1,5 @@
-//! Figures that teach: training curves, confusion matrices, sample grids, FMP regions.
+//! Figures that teach: training curves, confusion matrices, sample grids, FMP regions,
+//! what a trained net sees (feature maps, filters) and HOG's cells.
 //!
 //! Every figure is a function of the data it shows (a DataFrame, a tensor, a slice) and
 //! returns a [`Figure`]. A `Figure` is the last expression of a notebook cell to show it
@@ -19,14 +20,18 @@ mod canvas;
 mod columns;
 mod curves;
 mod fmp;
+mod hog;
 mod images;
+mod inside;
 mod matrix;
 mod pixels;
 
 pub use bars::{model_comparison, reproduction, settings_spread};
 pub use curves::{error_vs_passes, lines, training_curves};
 pub use fmp::{RegionPanel, fmp_regions, repeated_fmp};
-pub use images::{bitmap_grid, errors_grid, feature_maps, sample_grid};
+pub use hog::hog;
+pub use images::{bitmap_grid, errors_grid, images, sample_grid};
+pub use inside::{activations, feature_maps, filters};
 pub use matrix::{MatrixValue, confusion_matrix, matrix_figure};
 
 use anyhow::{Context, Result, bail};

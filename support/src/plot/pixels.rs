@@ -14,6 +14,9 @@ pub(crate) enum Tone {
     Viridis,
     /// White (0) to black (1): ink on paper, for ±1 bitmaps such as LeNet's RBF centres.
     Ink,
+    /// Blue (0) through white (0.5) to red (1): signed values such as filter weights or
+    /// an edge kernel's response, drawn by [`signed_pictures`] so that 0.5 is zero.
+    Diverging,
 }
 
 /// A picture ready to draw: `channels` (1 or 3) planes of `height` x `width` values in
@@ -37,8 +40,9 @@ impl Picture {
         let v = at(0);
         match tone {
             Tone::Gray => [to_byte(v); 3],
-            Tone::Viridis => viridis(v),
+            Tone::Viridis => ramp(&VIRIDIS, v),
             Tone::Ink => [to_byte(1.0 - v); 3],
+            Tone::Diverging => ramp(&RED_BLUE, v),
         }
     }
 }
@@ -51,15 +55,26 @@ fn to_byte(v: f32) -> u8 {
     }
 }
 
-/// Viridis, interpolated between five of its colours (perceptually even, readable in grey).
-fn viridis(v: f32) -> [u8; 3] {
-    const STOPS: [[f32; 3]; 5] = [
-        [68.0, 1.0, 84.0],
-        [59.0, 82.0, 139.0],
-        [33.0, 145.0, 140.0],
-        [94.0, 201.0, 98.0],
-        [253.0, 231.0, 37.0],
-    ];
+/// Viridis at five of its colours (perceptually even, readable in grey).
+const VIRIDIS: [[f32; 3]; 5] = [
+    [68.0, 1.0, 84.0],
+    [59.0, 82.0, 139.0],
+    [33.0, 145.0, 140.0],
+    [94.0, 201.0, 98.0],
+    [253.0, 231.0, 37.0],
+];
+
+/// ColorBrewer's RdBu reversed, at five of its colours: blue, white in the middle, red.
+const RED_BLUE: [[f32; 3]; 5] = [
+    [33.0, 102.0, 172.0],
+    [146.0, 197.0, 222.0],
+    [247.0, 247.0, 247.0],
+    [244.0, 165.0, 130.0],
+    [178.0, 24.0, 43.0],
+];
+
+/// The colour at `v` in [0, 1] along five evenly spaced `stops`, interpolated.
+fn ramp(stops: &[[f32; 3]; 5], v: f32) -> [u8; 3] {
     let v = if v.is_finite() {
         v.clamp(0.0, 1.0)
     } else {
@@ -68,7 +83,7 @@ fn viridis(v: f32) -> [u8; 3] {
     let pos = v * 4.0;
     let i = (pos.floor() as usize).min(3);
     let t = pos - i as f32;
-    let mix = |k: usize| (STOPS[i][k] + (STOPS[i + 1][k] - STOPS[i][k]) * t).round() as u8;
+    let mix = |k: usize| (stops[i][k] + (stops[i + 1][k] - stops[i][k]) * t).round() as u8;
     [mix(0), mix(1), mix(2)]
 }
 
@@ -199,6 +214,30 @@ pub(crate) fn matrix_pictures(matrices: &Tensor, what: &str) -> Result<Vec<Pictu
     });
     let span = if hi > lo { hi - lo } else { 1.0 };
     data.iter_mut().for_each(|v| *v = (*v - lo) / span);
+    Ok(data
+        .chunks_exact(h * w)
+        .map(|m| Picture {
+            height: h,
+            width: w,
+            channels: 1,
+            data: m.to_vec(),
+        })
+        .collect())
+}
+
+/// Small signed matrices `[N, H, W]` as one-channel pictures on one symmetric scale:
+/// `0.5 + v / (2 max|v|)`, so zero is 0.5 (white in [`Tone::Diverging`]) and the sign of
+/// every value shows, comparably across all of them.
+pub(crate) fn signed_pictures(matrices: &Tensor, what: &str) -> Result<Vec<Picture>> {
+    let (shape, mut data) = values(matrices)?;
+    let (h, w) = match shape[..] {
+        [_, h, w] if h > 0 && w > 0 => (h as usize, w as usize),
+        _ => bail!("{what} must be a stack of matrices [N, H, W], got shape {shape:?}"),
+    };
+    let finite = data.iter().copied().filter(|v| v.is_finite());
+    let largest = finite.fold(0f32, |m, v| m.max(v.abs()));
+    let scale = if largest > 0.0 { 0.5 / largest } else { 0.0 };
+    data.iter_mut().for_each(|v| *v = 0.5 + *v * scale);
     Ok(data
         .chunks_exact(h * w)
         .map(|m| Picture {

@@ -289,7 +289,8 @@ pub struct FitConfig {
     pub run: Option<String>,
     /// Evaluate on the data set's validation split after every epoch (if it has one).
     pub validate: bool,
-    /// Print the per-epoch progress line.
+    /// Print the per-epoch progress line (and, in a notebook, draw the training curves
+    /// as they grow).
     pub progress: bool,
 }
 

@@ -17,6 +17,7 @@ use super::config::{FitConfig, Optimizer, Stepper};
 use super::evaluate::{EvalOpts, Split, correct, loss_and_accuracy};
 use super::history::{EpochRecord, History, Outcome, read_csv};
 use super::interrupt::InterruptGuard;
+use super::live::LiveCurves;
 use super::lock::RunLock;
 use super::progress::Progress;
 use super::sdlm::Sdlm;
@@ -54,6 +55,10 @@ const EXPLOSION: f64 = 10.0;
 
 /// Trains `model` (whose variables are in `vs`) on `data` as `config` says, saving every
 /// epoch under `runs/<run>/`, and returns the per-epoch history.
+///
+/// In this project's notebooks the progress line is redrawn in place, and so is the loss
+/// and accuracy figure, which grows after every epoch; the figure is removed when `fit`
+/// returns, as the notebook then draws the history's own (see `train/live.rs`).
 ///
 /// Ctrl-C or the notebook's interrupt button stops it between batches and returns the
 /// complete epochs (`history.outcome` says so). A diverging loss returns the error
@@ -225,6 +230,8 @@ fn train_epochs(
     let classes_floor = (data.num_classes().max(2) as f64).ln();
     let mut start_loss: Option<f64> = None;
     let validation = data.validation.as_ref().filter(|_| config.validate);
+    // Ends its figure when this returns, by any path.
+    let mut live = LiveCurves::new(config.progress);
     for epoch in records.len() + 1..=config.epochs {
         let lr = config.schedule.lr(epoch);
         opt.set_lr(lr);
@@ -241,8 +248,8 @@ fn train_epochs(
             estimate_curvature(model, vs, data, &opts, *samples, sdlm)?;
         }
         let batches = data.train.batches(&opts);
-        let mut progress =
-            Progress::new(config.progress, epoch, config.epochs, batches.num_batches());
+        let count = batches.num_batches();
+        let mut progress = Progress::new(config.progress, epoch, config.epochs, count);
         let started = Instant::now();
         let mut t = Totals::default();
         for (i, (x, y)) in batches.enumerate() {
@@ -280,12 +287,9 @@ fn train_epochs(
             t.loss += l * n as f64;
             t.correct += correct(model, &out, &y);
             t.seen += n;
-            progress.update(
-                i + 1,
-                t.loss / t.seen as f64,
-                t.correct as f64 / t.seen as f64,
-                t.seen,
-            );
+            let (mean_loss, mean_acc) = (t.loss / t.seen as f64, t.correct as f64 / t.seen as f64);
+            live.batch(&records, i + 1, count, mean_loss, mean_acc);
+            progress.update(i + 1, mean_loss, mean_acc, t.seen);
         }
         let seconds = started.elapsed().as_secs_f64();
         let (val_loss, val_acc) = match validation {
@@ -324,6 +328,7 @@ fn train_epochs(
             scalars.extend([("loss/validation", l), ("accuracy/validation", a)]);
         }
         events.scalars(r.epoch, &scalars)?;
+        live.epoch(&records);
     }
     Ok(History::new(records, dir, Outcome::Finished))
 }

@@ -11,7 +11,8 @@
 //! `checks.rs` what is checked before it starts, `history.rs` the per-epoch record,
 //! `checkpoint.rs` the run folders, `lock.rs` their one writer at a time,
 //! `evaluate.rs` evaluation and repeated passes,
-//! `timing.rs` epoch-time estimates, `progress.rs` the progress line, `results.rs` a
+//! `timing.rs` epoch-time estimates, `progress.rs` the progress line, `live.rs` the
+//! training curves drawn as they grow in a notebook, `results.rs` a
 //! model's numbers passed between notebooks, `test_record.rs` a finished run's one test,
 //! `interrupt.rs` Ctrl-C handling and `tensorboard.rs` the event files.
 
@@ -23,6 +24,7 @@ pub mod evaluate;
 pub mod fit;
 pub mod history;
 mod interrupt;
+mod live;
 pub mod lock;
 mod progress;
 pub mod results;

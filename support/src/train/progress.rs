@@ -32,17 +32,24 @@ enum Screen {
     Lines,
 }
 
+/// Whether the output goes through the kernel launcher's relay, which can redraw a
+/// display in place (the progress line, and the live training curves of `super::live`).
+pub(super) fn behind_relay() -> bool {
+    // evcxr sets EVCXR_IS_RUNTIME in the process running cells; the launcher sets
+    // CNN_KERNEL_REDRAW for the kernel, whose cells inherit it.
+    std::env::var_os("EVCXR_IS_RUNTIME").is_some()
+        && std::env::var_os("CNN_KERNEL_REDRAW").is_some()
+}
+
 impl Screen {
     fn detect() -> Self {
-        // evcxr sets EVCXR_IS_RUNTIME in the process running cells; the launcher sets
-        // CNN_KERNEL_REDRAW for the kernel, whose cells inherit it.
-        match (
-            std::env::var_os("EVCXR_IS_RUNTIME").is_some(),
-            std::env::var_os("CNN_KERNEL_REDRAW").is_some(),
-        ) {
-            (false, _) if std::io::stdout().is_terminal() => Screen::Terminal,
-            (true, true) => Screen::Relay,
-            _ => Screen::Lines,
+        if behind_relay() {
+            Screen::Relay
+        } else if std::env::var_os("EVCXR_IS_RUNTIME").is_none() && std::io::stdout().is_terminal()
+        {
+            Screen::Terminal
+        } else {
+            Screen::Lines
         }
     }
 }

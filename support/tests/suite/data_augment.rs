@@ -1,5 +1,5 @@
 //! Augmentation keeps shapes, ranges and labels, is reproducible, and rotating by zero
-//! degrees changes nothing.
+//! degrees changes nothing; a batch of one image is made as a batch makes it.
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -116,6 +116,31 @@ fn augmented_batches_keep_labels_and_shapes() {
         assert_eq!(xa.size()[1..], [1, 32, 32]);
         assert_eq!(x.size()[0], xa.size()[0]);
     }
+}
+
+#[test]
+fn a_batch_of_one_is_that_image_as_a_batch_makes_it() {
+    let data = tiny();
+    let opts = BatchOpts {
+        pad_to: Some(36),
+        ..BatchOpts::new(&data, 64, Device::Cpu)
+    };
+    let (first, _) = data.test.batches(&opts).next().unwrap();
+    let one = data.test.batch_of_one(3, &opts).unwrap();
+    assert_eq!(one.size(), [1, 1, 36, 36]);
+    assert!(
+        one.equal(&first.narrow(0, 3, 1)),
+        "normalised and padded alike"
+    );
+}
+
+#[test]
+fn a_batch_of_one_past_the_last_image_is_a_clear_error() {
+    let data = tiny();
+    let n = data.test.len();
+    let opts = BatchOpts::new(&data, 1, Device::Cpu);
+    let err = data.test.batch_of_one(n, &opts).unwrap_err().to_string();
+    assert!(err.contains(&format!("there is no example {n}")), "{err}");
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! support pulls in libtorch and polars, so each extra test binary costs a long link
 //! and hundreds of megabytes. Run one topic with `cargo test --test suite fmp_`.
 
+mod check_basics;
 mod check_fmp;
 mod check_lenet;
 mod cli_bad_inputs;
@@ -17,6 +18,7 @@ mod data_download;
 mod data_fashion_mnist;
 mod data_formats;
 mod diary_export;
+mod features_hog;
 mod fmp_layer;
 mod fmp_regions;
 mod fmp_sizes;
@@ -30,6 +32,7 @@ mod models_training;
 mod models_unit_variance;
 mod perf_fmp_pool;
 mod plot_figures;
+mod plot_inside;
 mod recipes;
 mod show_table;
 mod source_listing;
@@ -39,6 +42,7 @@ mod train_artifacts;
 mod train_evaluate;
 mod train_fit;
 mod train_interrupt;
+mod train_live;
 mod train_replace;
 mod train_sdlm;
 mod train_util;
