@@ -2,10 +2,10 @@
 //!
 //! libtorch stores images `[N, C, H, W]` plane by plane, but its CPU convolutions (oneDNN)
 //! work on channel-interleaved blocks, so every convolution of a plane-by-plane tensor
-//! first reorders its input, output and gradients, and reorders them back afterwards. In
-//! the FMP net those reorders took about a fifth of a training step (the oneDNN trace,
-//! `ONEDNN_VERBOSE=1`, showed 23 ms of a 100-ms step at batch 64, and 5 ms channels-last);
-//! LeNet-5 trained about 18 % faster channels-last. A channels-last tensor keeps the same
+//! first reorders its input, output and gradients, and reorders them back afterwards: a
+//! large part of an FMP training step, as oneDNN's trace (`ONEDNN_VERBOSE=1`) shows
+//! (docs/speed-history.md, "Measurements behind the code's comments"). A channels-last
+//! tensor keeps the same
 //! shape with the channels innermost in memory (`[N, H, W, C]` strides); convolutions,
 //! BatchNorm and elementwise ops then keep that layout end to end, and the FMP kernel has
 //! a channels-last version.

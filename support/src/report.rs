@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The page `write` makes inside the folder: `report.md` and `report/`.
-pub const PAGE: &str = "report";
+pub(crate) const PAGE: &str = "report";
 
 /// The runs under one folder.
 #[derive(Debug, Clone)]
@@ -320,18 +320,22 @@ pub fn write(dir: impl AsRef<Path>, report: &Report) -> Result<PathBuf> {
         ));
     }
     if report.settings.height() > 0 {
-        let figure = plot::settings_spread(&report.settings)?;
-        page = page
-            .table(
-                "settings",
-                "Each setting over its finished runs (seeds)",
-                &report.settings,
-            )
-            .figure(
+        page = page.table(
+            "settings",
+            "Each setting over its finished runs (seeds)",
+            &report.settings,
+        );
+        page = match plot::settings_spread(&report.settings)? {
+            Some(figure) => page.figure(
                 "accuracy",
                 "Accuracy per setting: mean over the runs, the line from the worst to the best",
                 &figure,
-            );
+            ),
+            None => page.text(
+                "No figure: no run has a test or validation accuracy to draw. Test the runs \
+                 (`cnn train --test`), or train with a validation split (`--validation N`).",
+            ),
+        };
     }
     page = page.table("runs", "Every run", &report.runs);
     diary::write_in(dir, PAGE, &page)

@@ -59,7 +59,7 @@ impl Passed {
 /// stops Run All at the check's cell.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("✗ Exercise {exercise}: {}", problems.join("\n  "))]
-pub struct Failed {
+pub(crate) struct Failed {
     pub exercise: &'static str,
     pub problems: Vec<String>,
 }
@@ -78,17 +78,4 @@ fn verdict(
     } else {
         Err(Failed { exercise, problems }.into())
     }
-}
-
-/// `1,256,080`: a count with thousands separators, as the chapter prints them.
-pub(crate) fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
 }

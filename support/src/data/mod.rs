@@ -17,6 +17,8 @@ pub mod mnist;
 pub mod source;
 pub mod split;
 pub mod synthetic;
+#[cfg(test)]
+mod tests;
 
 pub use augment::Augment;
 pub use batches::{BatchOpts, Batches, PixelRange};
@@ -159,15 +161,15 @@ impl Default for LoadOpts {
             validation: 0,
             seed: 0,
             download: true,
-            quick: crate::quick_mode(),
+            quick: false,
         }
     }
 }
 
 /// Training examples kept in quick mode (`CNN_QUICK=1`): enough to see learning.
-pub const QUICK_TRAIN: usize = 2000;
+pub(crate) const QUICK_TRAIN: usize = 2000;
 /// Test examples kept in quick mode.
-pub const QUICK_TEST: usize = 500;
+pub(crate) const QUICK_TEST: usize = 500;
 
 /// Loads `mnist`, `fashion-mnist` or `cifar10` (or `synthetic-mnist`, `synthetic-cifar10`,
 /// made in memory): finds the files as [`locate::find`] says, downloads them when allowed,

@@ -5,7 +5,7 @@
 //! The writers produce genuine IDX and CIFAR-10 binary files (and the `.tar.gz`), so
 //! the readers can be tested end to end without the network.
 
-use super::cifar::{ARCHIVE, BATCHES, FOLDER, RECORD};
+use super::cifar::{BATCHES, FOLDER, RECORD};
 use super::mnist::{FILES, IMAGES_MAGIC, LABELS_MAGIC};
 use super::{Dataset, Examples, Source};
 use crate::atomic;
@@ -105,7 +105,7 @@ fn bytes_of(t: &Tensor) -> Result<Vec<u8>> {
 }
 
 /// An IDX images file (magic `0x803`, `[N, H, W]`) of the first channel of `images`.
-pub fn encode_idx_images(images: &Tensor) -> Result<Vec<u8>> {
+pub(crate) fn encode_idx_images(images: &Tensor) -> Result<Vec<u8>> {
     let s = images.size();
     if s.len() != 4 {
         bail!("expected images [N, C, H, W], got {s:?}");
@@ -119,7 +119,7 @@ pub fn encode_idx_images(images: &Tensor) -> Result<Vec<u8>> {
 }
 
 /// An IDX labels file (magic `0x801`, `[N]`).
-pub fn encode_idx_labels(labels: &Tensor) -> Result<Vec<u8>> {
+pub(crate) fn encode_idx_labels(labels: &Tensor) -> Result<Vec<u8>> {
     let mut out = LABELS_MAGIC.to_be_bytes().to_vec();
     out.extend_from_slice(&(labels.size()[0] as u32).to_be_bytes());
     out.extend(bytes_of(labels)?);
@@ -127,7 +127,7 @@ pub fn encode_idx_labels(labels: &Tensor) -> Result<Vec<u8>> {
 }
 
 /// gzip of `bytes`.
-pub fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
+pub(crate) fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
     let mut enc = GzEncoder::new(Vec::new(), Compression::fast());
     enc.write_all(bytes)?;
     Ok(enc.finish()?)
@@ -175,7 +175,7 @@ pub fn write_idx(
 }
 
 /// CIFAR-10 binary records (label byte, then the 3x32x32 pixels) of `examples`.
-pub fn encode_cifar(examples: &Examples) -> Result<Vec<u8>> {
+pub(crate) fn encode_cifar(examples: &Examples) -> Result<Vec<u8>> {
     let n = examples.len() as i64;
     if examples.image_shape() != [3, 32, 32] {
         bail!(
@@ -194,7 +194,10 @@ pub fn encode_cifar(examples: &Examples) -> Result<Vec<u8>> {
 }
 
 /// The six batch files' contents: `train` cut into five, then `test`.
-fn batch_files(train: &Examples, test: &Examples) -> Result<Vec<(&'static str, Vec<u8>)>> {
+pub(crate) fn batch_files(
+    train: &Examples,
+    test: &Examples,
+) -> Result<Vec<(&'static str, Vec<u8>)>> {
     let n = train.len() as i64;
     let mut out = Vec::new();
     for (i, name) in BATCHES[..5].iter().enumerate() {
@@ -215,21 +218,4 @@ pub fn write_cifar_bin(dir: &Path, train: &Examples, test: &Examples) -> Result<
         atomic::write(&dir.join(FOLDER).join(name), &bytes)?;
     }
     Ok(())
-}
-
-/// Writes `dir/cifar-10-binary.tar.gz` laid out like the official archive.
-pub fn write_cifar_tar_gz(dir: &Path, train: &Examples, test: &Examples) -> Result<()> {
-    let mut tar = tar::Builder::new(GzEncoder::new(Vec::new(), Compression::fast()));
-    let meta = Source::Cifar10.classes().join("\n") + "\n";
-    let mut members = vec![("batches.meta.txt", meta.into_bytes())];
-    members.extend(batch_files(train, test)?);
-    for (name, bytes) in members {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(bytes.len() as u64);
-        header.set_mode(0o644);
-        header.set_cksum();
-        tar.append_data(&mut header, format!("{FOLDER}/{name}"), bytes.as_slice())?;
-    }
-    let gz = tar.into_inner()?.finish()?;
-    atomic::write(&dir.join(ARCHIVE), &gz)
 }

@@ -12,11 +12,10 @@ mod layer;
 mod native;
 mod regions;
 mod sizes;
+#[cfg(test)]
+mod tests;
 
 pub(crate) use layer::torch_seed;
 pub use layer::{Draw, Fmp, repeated_pooling};
-pub use regions::{
-    Interval, Regions, check_sizes, disjoint_intervals, native_intervals, native_starts,
-    overlapping_intervals, pseudorandom_boundaries, random_boundaries,
-};
+pub use regions::{Interval, Regions};
 pub use sizes::{FmpSizes, FmpStep, fmp_size_table, fmp_sizes, parse_alpha};

@@ -23,7 +23,8 @@ mod images;
 mod matrix;
 mod pixels;
 
-pub use bars::{model_comparison, reproduction, settings_spread};
+pub(crate) use bars::settings_spread;
+pub use bars::{model_comparison, reproduction};
 pub use curves::{error_vs_passes, lines, training_curves};
 pub use fmp::{RegionPanel, fmp_regions, repeated_fmp};
 pub use images::{bitmap_grid, errors_grid, feature_maps, sample_grid};

@@ -9,9 +9,12 @@ use std::fs;
 use std::path::Path;
 use std::process::{Child, Output};
 use std::time::{Duration, Instant};
-use support::train::checkpoint::HISTORY;
-use support::train::lock::HOLDER_FILE;
-use support::train::{TEST_FILE, read_history};
+use support::train::read_history;
+
+/// The files of a run folder this test looks at, by their names on disk.
+const HISTORY: &str = "history.csv";
+const HOLDER_FILE: &str = ".lock-holder";
+const TEST_FILE: &str = "test.json";
 
 /// Epochs of the first training in the two-at-once tests: enough that it still runs
 /// when the second, started once the first holds the lock, has loaded its data.

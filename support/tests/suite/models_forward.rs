@@ -1,11 +1,10 @@
 //! Forward passes, `build`, the summary table and the debug pass.
 
-use crate::train_util::max_diff;
+use crate::train_util::{build, max_diff, preset_channels};
 use support::fmp::Fmp;
 use support::models::lenet::{C3_TABLE, DIGIT_BITMAPS, bitmap_targets};
 use support::models::{
-    Dropout, FmpConfig, FmpNet, LeNet5, MODEL_NAMES, Model, build, debug_forward,
-    default_in_channels, summary,
+    Dropout, FmpConfig, FmpNet, LeNet5, MODEL_NAMES, Model, debug_forward, summary,
 };
 use tch::nn::{self, ModuleT};
 use tch::{Device, Kind, Tensor};
@@ -120,7 +119,7 @@ fn every_model_name_builds() {
             continue; // 74 M parameters; its count test builds it
         }
         let vs = nn::VarStore::new(Device::Cpu);
-        let channels = default_in_channels(name).unwrap();
+        let channels = preset_channels(name);
         assert!(build(name, &vs.root(), channels, 10).is_ok(), "{name}");
     }
 }

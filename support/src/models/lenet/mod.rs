@@ -9,19 +9,20 @@
 mod classic;
 mod rbf;
 
-pub use classic::{C3_TABLE, Subsampling, squash};
-pub use rbf::{BITMAP_HEIGHT, BITMAP_WIDTH, DIGIT_BITMAPS, bitmap_targets, distances, rbf_loss};
+pub use classic::C3_TABLE;
+use rbf::rbf_loss;
+pub use rbf::{BITMAP_HEIGHT, BITMAP_WIDTH, DIGIT_BITMAPS, bitmap_targets};
 
 use super::Model;
 use super::init;
-use super::layers::{self, Expects, Layer, weights_and_bias};
+use super::layers::{self, Expects, Layer, forward_by_layers, weights_and_bias};
 use crate::data::PixelRange;
 use crate::data::batches::pad_to;
 use crate::layout::to_channels_last_on_cpu;
 use anyhow::{Result, bail};
 use classic::Classic;
 use tch::Tensor;
-use tch::nn::{self, ConvConfig, ModuleT};
+use tch::nn::{self, ConvConfig};
 
 /// Which LeNet-5.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -73,7 +74,7 @@ impl PaperDetails {
 }
 
 /// The pixel values of the 1998 paper's input: background (pixel 0) and ink (pixel 1).
-pub const PAPER_PIXELS: PixelRange = PixelRange {
+pub(crate) const PAPER_PIXELS: PixelRange = PixelRange {
     background: -0.1,
     ink: 1.175,
 };
@@ -170,12 +171,9 @@ impl LeNet5 {
     }
 }
 
-impl ModuleT for LeNet5 {
-    /// Logits for the modern variant; RBF distances `[B, classes]` for the classic one.
-    fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-        layers::run(&self.layers(), xs, train)
-    }
-}
+// The forward pass gives logits for the modern variant, RBF distances `[B, classes]` for
+// the classic one.
+forward_by_layers!(LeNet5);
 
 impl Model for LeNet5 {
     fn spec(&self) -> Option<super::ModelSpec> {

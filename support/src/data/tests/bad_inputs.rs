@@ -1,10 +1,10 @@
 //! Every kind of damaged input is a clear error naming the file and the fault, never a
 //! panic.
 
+use crate::data::synthetic::{self, Spelling};
+use crate::data::{LoadOpts, Source, cifar, load, locate, mnist};
 use std::io::Write;
 use std::path::Path;
-use support::data::synthetic::{self, Spelling};
-use support::data::{LoadOpts, Source, cifar, load, locate, mnist};
 
 fn idx_images(n: usize) -> Vec<u8> {
     synthetic::encode_idx_images(&synthetic::examples(n, 1, 28, 10, 1).images).unwrap()

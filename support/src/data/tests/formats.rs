@@ -1,8 +1,9 @@
 //! Writers and readers agree: synthetic data sets survive a round trip through the real
 //! IDX and CIFAR-10 formats, under every spelling and compression.
 
-use support::data::synthetic::{self, Spelling};
-use support::data::{Examples, LoadOpts, Source, cifar, load, mnist};
+use crate::data::synthetic::{self, Spelling};
+use crate::data::{Examples, LoadOpts, Source, cifar, load, mnist};
+use std::path::Path;
 use tch::Tensor;
 
 fn same(a: &Examples, b: &Examples) -> bool {
@@ -68,7 +69,7 @@ fn cifar_archive_round_trips_and_unpacks_into_the_folder() {
     let dir = tempfile::tempdir().unwrap();
     let train = synthetic::examples(60, 3, 32, 10, 5);
     let test = synthetic::examples(15, 3, 32, 10, 6);
-    synthetic::write_cifar_tar_gz(dir.path(), &train, &test).unwrap();
+    write_cifar_tar_gz(dir.path(), &train, &test).unwrap();
     assert!(cifar::present_in(dir.path()));
     let (train2, test2) = cifar::read_dir(dir.path()).unwrap();
     assert!(same(&train2, &train) && same(&test2, &test));
@@ -139,4 +140,28 @@ fn synthetic_classes_are_learnable_by_nearest_class_mean() {
         f64::try_from(accuracy).unwrap() > 0.5,
         "far above the 10 % of chance"
     );
+}
+
+/// Writes `dir/cifar-10-binary.tar.gz` laid out like the official archive, for the reader
+/// of the archive to unpack.
+fn write_cifar_tar_gz(dir: &Path, train: &Examples, test: &Examples) -> anyhow::Result<()> {
+    use flate2::Compression;
+    use flate2::write::GzEncoder;
+    let mut tar = tar::Builder::new(GzEncoder::new(Vec::new(), Compression::fast()));
+    let meta = Source::Cifar10.classes().join("\n") + "\n";
+    let mut members = vec![("batches.meta.txt", meta.into_bytes())];
+    members.extend(synthetic::batch_files(train, test)?);
+    for (name, bytes) in members {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        tar.append_data(
+            &mut header,
+            format!("{}/{name}", cifar::FOLDER),
+            bytes.as_slice(),
+        )?;
+    }
+    let gz = tar.into_inner()?.finish()?;
+    crate::atomic::write(&dir.join(cifar::ARCHIVE), &gz)
 }

@@ -1,10 +1,10 @@
 //! Downloads through a local HTTP server started by each test: a good file lands, and a
 //! bad checksum or a broken connection leaves nothing behind.
 
+use crate::data::download::fetch;
 use md5::{Digest, Md5};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use support::data::download::fetch;
 
 /// What the server answers for one path: the declared length and the bytes actually sent
 /// before it closes the connection.
