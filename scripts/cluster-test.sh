@@ -133,8 +133,11 @@ job=${job%%;*}
 echo "submitted job array $job"
 
 echo "== scancel task 0 once it has saved an epoch, and submit it again"
-run0=$(sed -n 's/^  0) exec .*--run-name \([^ ]*\) .*/\1/p' "$sweep/sweep.sbatch")
-[ -n "$run0" ] || fail "cannot find task 0's run folder in sweep.sbatch"
+# Each task's --run-name is its folder's name in the sweep's folder (the script sets
+# CNN_RUNS_DIR to that folder).
+name0=$(sed -n 's/^  0) exec .*--run-name \([^ ]*\) .*/\1/p' "$sweep/sweep.sbatch")
+[ -n "$name0" ] || fail "cannot find task 0's run name in sweep.sbatch"
+run0="$sweep/$name0"
 wait_for "[ \$( { wc -l <'$run0/history.csv'; } 2>/dev/null || echo 0) -ge 3 ]" 300 ||
   fail "task 0 saved no epoch within 5 minutes"
 scancel "${job}_0"

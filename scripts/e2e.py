@@ -13,20 +13,23 @@ The students' notebooks (`make lab`):
      and nothing below runs; the answer typed into that cell passes the check, and a wrong
      one gets the check's hint.
 The teachers' solutions (`make lab NOTEBOOKS=solutions`), with CNN_QUICK=1:
-  3. 501_fractional_max_pooling with no CIFAR-10 anywhere: Run All stops at the data cell,
+  3. 500_convolutions: Run > Run All; its figures (the convolution by hand, pooling beside
+     FMP, HOG) are images.
+  4. 501_fractional_max_pooling with no CIFAR-10 anywhere: Run All stops at the data cell,
      which says what to do, and no cell below runs; with the data made, Run All goes
      through.
-  4. 502_fmp_mnist, opened while 501's kernel still runs, so its kernel gets a second
-     build cache: Run All; training leaves one progress line per epoch, the figures are
-     images, and the diary cell writes diary/502.md. Then a new cell trains a long run,
-     whose progress line the page shows redrawn in place, the toolbar's stop button
-     interrupts it, and one more cell resumes that run from its checkpoint.
-  5. 503_lenet_mnist, a third notebook open at the same time: Run > Run All.
-  6. make tensorboard: its page lists the runs the notebooks wrote.
+  5. 502_fmp_mnist, opened while the others' kernels still run, so its kernel gets a build
+     cache of its own: Run All; training leaves one progress line per epoch, the figures
+     (the blocks' feature maps too) are images, and the diary cell writes diary/502.md.
+     Then a new cell trains a long run, whose progress line and training figure the page
+     shows redrawn in place, the toolbar's stop button interrupts it, and one more cell
+     resumes that run from its checkpoint.
+  6. 503_lenet_mnist: Run > Run All; C1's filters and the C1/C3 maps are images.
+  7. make tensorboard: its page lists the runs the notebooks wrote.
 
 For every notebook it reports how long its first two cells took in the kernel (`:dep` and
-the first cell using the library), and it checks that the second and third kernels did
-not compile the dependencies (tch, polars, plotters) again.
+the first cell using the library), and it checks that the later kernels did not
+compile the dependencies (tch, polars, plotters) again.
 Screenshots of each notebook go to target/e2e/, with JupyterLab's log.
 
 The notebooks, solutions, diary, runs and data are never touched: autosave is off in a
@@ -635,14 +638,12 @@ def test_fmp_mnist(page, env):
     if len(lines) > epochs or redraws.most > epochs:
         raise Failure(f"{nb.name}: the training cell printed {max(len(lines), redraws.most)} "
                       f"progress lines for {epochs} epoch(s): a flood, not one line per epoch redrawn in place")
-    for figure in ("history_figure", "confusion_figure", "ensemble_figure"):
-        cell = cell_with(nb.name, state, f"{figure}.clone()")
-        if not cell["images"]:
-            raise Failure(f"{cell_label(nb.name, nb.code_cells(state), cell)}: its figure is not an image in the page")
+    check_images(nb, state, [f"{figure}.clone()" for figure in
+                             ("history_figure", "confusion_figure", "ensemble_figure", "maps_figure")])
     if not os.path.exists(diary) or os.path.getmtime(diary) < started:
         raise Failure(f"{nb.name}: the diary cell did not write {diary}")
     log(f"502: all cells ran; {len(lines)} progress line(s) for {epochs} epoch(s); "
-        f"3 figures shown; {os.path.relpath(diary, os.path.dirname(env['CNN_DIARY_DIR']))} written; "
+        f"4 figures shown (the blocks' feature maps too); {os.path.relpath(diary, os.path.dirname(env['CNN_DIARY_DIR']))} written; "
         f"first cells {seconds(first)}")
     return nb, first
 
@@ -753,11 +754,33 @@ def kernel_processes():
     return "\n".join(lines) or "  (none found)"
 
 
+def check_images(nb, state, sources):
+    """The code cells whose source contains each of `sources` show their figure as an
+    image in the page."""
+    for source in sources:
+        cell = cell_with(nb.name, state, source)
+        if not cell["images"]:
+            raise Failure(f"{cell_label(nb.name, nb.code_cells(state), cell)}: its figure is not an image in the page")
+
+
+def test_basics(page):
+    """Notebook 500: Run All, and its figures (the convolution by hand, pooling beside FMP,
+    HOG) are images."""
+    nb = Notebook(page, "500_convolutions.ipynb")
+    nb.open()
+    state, first = nb.run_all(timeout=600)
+    check_images(nb, state, ["conv_figure.clone()", "pooling_figure.clone()", "hog_figure.clone()"])
+    log(f"500: all {len(nb.code_cells(state))} code cells ran; 3 figures shown; first cells {seconds(first)}")
+    return nb, first
+
+
 def test_lenet(page):
     nb = Notebook(page, "503_lenet_mnist.ipynb")
     nb.open()
     state, first = nb.run_all(timeout=900)
-    log(f"503: all {len(nb.code_cells(state))} code cells ran; first cells {seconds(first)}")
+    check_images(nb, state, ["plot::filters(", "plot::feature_maps("])
+    log(f"503: all {len(nb.code_cells(state))} code cells ran; C1's filters and the C1/C3 maps shown; "
+        f"first cells {seconds(first)}")
     return nb, first
 
 
@@ -841,7 +864,8 @@ def main():
                 with lab.page(browser) as page:
                     first_times = []
                     open_notebooks = []
-                    for test in (lambda: test_run_all_stops_at_an_error(page, env),
+                    for test in (lambda: test_basics(page),
+                                 lambda: test_run_all_stops_at_an_error(page, env),
                                  lambda: test_fmp_mnist(page, env),
                                  lambda: test_lenet(page)):
                         nb, t = test()
@@ -850,7 +874,7 @@ def main():
                         check_not_recompiled(nb.name, started)
                         if nb.name.startswith("502"):
                             test_interrupt_and_resume(nb, env)
-                    log("first two cells, three notebooks open at once: "
+                    log("first two cells, four notebooks open at once: "
                         + "; ".join(f"{n.name[:3]} {seconds(t)}" for n, t in zip(open_notebooks, first_times)))
                     slowest = max(sum(t) for t in first_times)
                     if slowest > FIRST_CELLS_LIMIT:

@@ -155,7 +155,7 @@ def gaps(timeout):
 def prewarm(timeout):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(DEP_LINE),
-                nbformat.v4.new_code_cell("use support::prelude::*;\nsupport::libtorch_version()")]
+                nbformat.v4.new_code_cell("use support::prelude::*;\nquick_mode()")]
     failed = run(nb, "pre-warm", timeout)
     if failed:
         print(failed[1], file=sys.stderr)

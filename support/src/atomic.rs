@@ -23,7 +23,7 @@ fn temp_path(path: &Path) -> PathBuf {
 /// Writes a file atomically: `fill` writes the content into a temporary file, which is
 /// then renamed to `path`. Creates missing parent folders. On any error the temporary
 /// file is removed and `path` is left as it was.
-pub fn write_with(path: &Path, fill: impl FnOnce(&mut File) -> Result<()>) -> Result<()> {
+pub(crate) fn write_with(path: &Path, fill: impl FnOnce(&mut File) -> Result<()>) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the folder {}", dir.display()))?;

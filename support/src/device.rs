@@ -78,27 +78,14 @@ fn load_cuda_backend() {
 }
 
 /// True when a CUDA GPU is usable from this process (also inside the evcxr kernel).
-pub fn cuda_available() -> bool {
+pub(crate) fn cuda_available() -> bool {
     load_cuda_backend();
     tch::Cuda::is_available()
 }
 
 /// True when Apple's Metal backend (MPS) is usable.
-pub fn mps_available() -> bool {
+pub(crate) fn mps_available() -> bool {
     tch::utils::has_mps()
-}
-
-/// The thread count to use: `CNN_THREADS` if set, else every core the OS gives us.
-fn thread_count() -> Result<i32> {
-    match std::env::var("CNN_THREADS") {
-        Ok(v) => match v.trim().parse::<i32>() {
-            Ok(n) if n > 0 => Ok(n),
-            _ => bail!(
-                "CNN_THREADS={v:?} is not a positive whole number; unset it or set e.g. CNN_THREADS=2"
-            ),
-        },
-        Err(_) => Ok(std::thread::available_parallelism().map_or(1, |n| n.get() as i32)),
-    }
 }
 
 /// The device to train on, printed with the reason it was chosen: the one called `name`
@@ -106,7 +93,7 @@ fn thread_count() -> Result<i32> {
 /// names, else CUDA, MPS or the CPU, whichever this machine has first. Sets libtorch's
 /// CPU thread count (`CNN_THREADS`, default: all cores).
 pub fn choose_device(name: Option<&str>) -> Result<Choice> {
-    let threads = thread_count()?;
+    let threads = crate::env::threads()?;
     tch::set_num_threads(threads);
     let from_env = std::env::var("CNN_DEVICE").ok();
     let choice = match (name, from_env.as_deref().map(str::trim)) {
@@ -178,7 +165,7 @@ pub fn environment(choice: &Choice) -> Result<polars::prelude::DataFrame> {
     };
     let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
     let rows = [
-        ("libtorch", crate::libtorch_version().to_string()),
+        ("libtorch", crate::env::libtorch_version().to_string()),
         ("chosen device", device_name(choice.device)),
         ("why", choice.reason.clone()),
         ("cuda available", cuda),

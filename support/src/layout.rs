@@ -2,15 +2,29 @@
 //!
 //! libtorch stores images `[N, C, H, W]` plane by plane, but its CPU convolutions (oneDNN)
 //! work on channel-interleaved blocks, so every convolution of a plane-by-plane tensor
-//! first reorders its input, output and gradients, and reorders them back afterwards. In
-//! the FMP net those reorders took about a fifth of a training step (the oneDNN trace,
-//! `ONEDNN_VERBOSE=1`, showed 23 ms of a 100-ms step at batch 64, and 5 ms channels-last);
-//! LeNet-5 trained about 18 % faster channels-last. A channels-last tensor keeps the same
-//! shape with the channels innermost in memory (`[N, H, W, C]` strides); convolutions,
-//! BatchNorm and elementwise ops then keep that layout end to end, and the FMP kernel has
-//! a channels-last version.
+//! first reorders its input, output and gradients, and reorders them back afterwards: a
+//! large part of an FMP training step, as oneDNN's trace (`ONEDNN_VERBOSE=1`) shows
+//! (docs/speed-history.md, "Measurements behind the code's comments"). A channels-last
+//! tensor keeps the same shape with the channels innermost in memory (`[N, H, W, C]`
+//! strides); convolutions, BatchNorm and elementwise ops then keep that layout end to
+//! end, and the FMP kernel has a channels-last version.
+//!
+//! [`flat_values`] reads any tensor, whatever its layout and device, as one plain vector.
 
+use anyhow::{Context, Result};
 use tch::{Device, Kind, Tensor};
+
+/// The values of `t` in logical (row-major) order, on the CPU, converted to `T`: how the
+/// figures and the HOG descriptor read a tensor, whatever its layout, kind or device.
+pub(crate) fn flat_values<T: tch::kind::Element + Copy>(t: &Tensor) -> Result<Vec<T>> {
+    let flat = t
+        .detach()
+        .to_device(Device::Cpu)
+        .to_kind(T::KIND)
+        .contiguous()
+        .view([-1]);
+    Vec::<T>::try_from(&flat).context("cannot read the tensor's values")
+}
 
 /// True for a 4-D tensor stored channels-last and not also plane by plane (one channel
 /// or a 1x1 grid are both at once; those count as plane by plane).

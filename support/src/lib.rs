@@ -6,8 +6,8 @@
 //! `train`, `recipes` (the papers' and the notebooks' training settings by name),
 //! `reproduce` (a recipe over seeds against its paper), `report` (many runs in one
 //! table), `parallel` (the crate's CPU kernels on libtorch's threads), `device`, `plot`,
-//! `show`, `diary`, `check` (the exercises' gaps and checks) and `source` (the library's
-//! code, shown in a notebook).
+//! `show`, `diary`, `check` (the exercises' gaps and checks), `source` (the library's
+//! code, shown in a notebook) and `env` (what the environment sets: quick mode, threads).
 //! A notebook starts with `use support::prelude::*;`.
 
 pub mod atomic;
@@ -15,6 +15,7 @@ pub mod check;
 pub mod data;
 pub mod device;
 pub mod diary;
+pub mod env;
 pub mod features;
 pub mod fmp;
 pub mod layout;
@@ -37,6 +38,7 @@ pub mod prelude {
     pub use crate::data::{Augment, LoadOpts, load, mnist_like_from_env};
     pub use crate::device::choose_device;
     pub use crate::diary::{self, Entry};
+    pub use crate::env::quick_mode;
     pub use crate::features::{Hog, HogConfig, hog};
     pub use crate::fmp::{Fmp, Regions, fmp_size_table, fmp_sizes, repeated_pooling};
     pub use crate::models::{
@@ -49,16 +51,11 @@ pub mod prelude {
         EvalOpts, FitConfig, LrSchedule, Results, compare_devices, ensemble_curve,
         estimate_epoch_time, evaluate, fit, resume, timing::human_seconds,
     };
-    pub use crate::{check, gap, quick_mode, seed};
+    pub use crate::{check, gap, seed};
     pub use anyhow::Result;
     pub use polars::prelude::DataFrame;
     pub use tch::nn;
     pub use tch::{Device, Kind, Tensor};
-}
-
-/// True when `CNN_QUICK=1`: tiny subsets and sizes, so tests can run every notebook.
-pub fn quick_mode() -> bool {
-    std::env::var("CNN_QUICK").is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
 }
 
 /// Seeds libtorch's random generator, which draws a model's initial weights when the
@@ -68,9 +65,4 @@ pub fn quick_mode() -> bool {
 /// `FitConfig::seed`.
 pub fn seed(seed: u64) {
     tch::manual_seed(seed as i64);
-}
-
-/// The libtorch version `support` was built against (tch 0.26 needs PyTorch 2.13.0).
-pub fn libtorch_version() -> &'static str {
-    env!("CNN_LIBTORCH_VERSION")
 }

@@ -4,8 +4,8 @@
 //! libtorch's ops. With threads of their own they fight libtorch's OpenMP threads for the
 //! cores: after each op those threads spin for a while (OpenMP's default), taking the
 //! cores from the crate's threads, or, with `OMP_WAIT_POLICY=PASSIVE`, go to sleep at once
-//! and pay a wake-up (a futex call) at the start of every op. On 2 cores the FMP net's
-//! training then kept only 1.34 cores busy, against 1.75 for PyTorch's own step.
+//! and pay a wake-up (a futex call) at the start of every op, and the cores sat idle
+//! part of the time (docs/speed-history.md).
 //!
 //! So on Linux the parts run on libtorch's team itself: [`run_parts`] opens an OpenMP
 //! parallel region through libgomp's `GOMP_parallel`, the call that a `#pragma omp
@@ -22,7 +22,7 @@ use std::sync::{Mutex, OnceLock};
 ///
 /// Each part is handed to exactly one thread; a panic in one is raised again here once
 /// all parts are done.
-pub fn run_parts<T: Send>(parts: Vec<T>, work: impl Fn(T) + Sync) {
+pub(crate) fn run_parts<T: Send>(parts: Vec<T>, work: impl Fn(T) + Sync) {
     if parts.len() <= 1 {
         parts.into_iter().for_each(work);
         return;
@@ -35,7 +35,7 @@ pub fn run_parts<T: Send>(parts: Vec<T>, work: impl Fn(T) + Sync) {
 }
 
 /// Where [`run_parts`] runs the parts, as `cnn env` and the setup check show it.
-pub fn where_parts_run() -> &'static str {
+pub(crate) fn where_parts_run() -> &'static str {
     match openmp() {
         Some(_) => "libtorch's OpenMP threads",
         None => "threads of their own",

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The page `write` makes inside the folder: `report.md` and `report/`.
-pub const PAGE: &str = "report";
+pub(crate) const PAGE: &str = "report";
 
 /// The runs under one folder.
 #[derive(Debug, Clone)]
@@ -306,33 +306,39 @@ fn short_label<'a>(parts: &[String], all: impl Iterator<Item = &'a Vec<String>> 
     }
 }
 
-/// Writes the report as a page inside `dir`: `report.md`, with `report/runs.csv`,
-/// `report/settings.csv` (and their Markdown) and the figure `report/accuracy.png`
-/// (and `.svg`) when some setting has finished. Returns the page's path.
-pub fn write(dir: impl AsRef<Path>, report: &Report) -> Result<PathBuf> {
-    let dir = dir.as_ref();
-    let mut page = Entry::new(&format!("Runs under {}", dir.display()));
-    if report.incomplete > 0 {
-        page = page.text(&format!(
-            "{} run(s) are unfinished or corrupt: see their `status` below. They are left \
-             out of the settings table.",
-            report.incomplete
-        ));
-    }
-    if report.settings.height() > 0 {
-        let figure = plot::settings_spread(&report.settings)?;
-        page = page
-            .table(
+impl Report {
+    /// Writes the report as a page inside `dir`: `report.md`, with `report/runs.csv`,
+    /// `report/settings.csv` (and their Markdown) and the figure `report/accuracy.png`
+    /// (and `.svg`) when some setting has an accuracy to draw. Returns the page's path.
+    pub fn write(&self, dir: impl AsRef<Path>) -> Result<PathBuf> {
+        let dir = dir.as_ref();
+        let mut page = Entry::new(&format!("Runs under {}", dir.display()));
+        if self.incomplete > 0 {
+            page = page.text(&format!(
+                "{} run(s) are unfinished or corrupt: see their `status` below. They are left \
+                 out of the settings table.",
+                self.incomplete
+            ));
+        }
+        if self.settings.height() > 0 {
+            page = page.table(
                 "settings",
                 "Each setting over its finished runs (seeds)",
-                &report.settings,
-            )
-            .figure(
-                "accuracy",
-                "Accuracy per setting: mean over the runs, the line from the worst to the best",
-                &figure,
+                &self.settings,
             );
+            page = match plot::settings_spread(&self.settings)? {
+                Some(figure) => page.figure(
+                    "accuracy",
+                    "Accuracy per setting: mean over the runs, the line from the worst to the best",
+                    &figure,
+                ),
+                None => page.text(
+                    "No figure: no run has a test or validation accuracy to draw. Test the runs \
+                     (`cnn train --test`), or train with a validation split (`--validation N`).",
+                ),
+            };
+        }
+        page = page.table("runs", "Every run", &self.runs);
+        diary::write_in(dir, PAGE, &page)
     }
-    page = page.table("runs", "Every run", &report.runs);
-    diary::write_in(dir, PAGE, &page)
 }

@@ -5,21 +5,66 @@
 //! `runs/reproduce-<recipe>-<data>.md` with `runs/reproduce-<recipe>-<data>/` holding
 //! `seeds.csv`, `summary.csv` (and their Markdown) and `errors.png` / `.svg`.
 
+use crate::data::Dataset;
 use crate::diary::{self, Entry};
 use crate::plot;
 use crate::recipes::Recipe;
-use crate::train::{TestRecord, runs_root};
-use anyhow::{Context, Result};
+use crate::train::{FitConfig, Outcome, TestRecord, fit_or_resume, runs_root, test_once};
+use anyhow::{Context, Result, bail};
 use polars::prelude::{CsvReadOptions, DataFrame, SerReader, df};
 use std::path::PathBuf;
+use tch::Device;
 
 /// The page's name: `reproduce-<recipe>-<data>`, data as `cnn` names it (`mnist`, ...).
-pub fn page_name(recipe: &str, data: &str) -> String {
+pub(crate) fn page_name(recipe: &str, data: &str) -> String {
     format!("reproduce-{recipe}-{data}")
 }
 
+/// Trains `recipe` on `data` once per seed `0..seeds`, each run
+/// `runs/<recipe>-<data>-seed<k>/`, and tests each finished run once. A seed's run that
+/// exists continues (a finished one is reused), so a reproduction stopped half way picks
+/// up where it was. `None` when training was interrupted (the stop button, Ctrl-C).
+pub fn train_seeds(
+    recipe: &Recipe,
+    data: &Dataset,
+    seeds: u64,
+    device: Device,
+) -> Result<Option<Vec<TestRecord>>> {
+    if seeds == 0 {
+        bail!("0 seeds train nothing; use 1 or more (3 give a spread)");
+    }
+    let spec = recipe.model_for(data)?;
+    let mut results = Vec::new();
+    for seed in 0..seeds {
+        let run = format!("{}-{}-seed{seed}", recipe.name, data.name);
+        let config = FitConfig {
+            seed,
+            run: Some(run.clone()),
+            ..recipe.fit.clone()
+        };
+        crate::seed(seed);
+        let mut vs = tch::nn::VarStore::new(device);
+        let model = spec.build(&vs.root())?;
+        println!("seed {seed}: {run}");
+        let history = fit_or_resume(model.as_ref(), &mut vs, data, &config)?;
+        if let Outcome::Interrupted { .. } = history.outcome {
+            println!("stopped in seed {seed}; run the same reproduction again to continue");
+            return Ok(None);
+        }
+        results.push(test_once(
+            model.as_ref(),
+            data,
+            device,
+            recipe.passes,
+            &config,
+            &history,
+        )?);
+    }
+    Ok(Some(results))
+}
+
 /// One row per seed, errors in percent.
-pub fn seeds_frame(results: &[TestRecord]) -> Result<DataFrame> {
+pub(crate) fn seeds_frame(results: &[TestRecord]) -> Result<DataFrame> {
     let col =
         |f: fn(&TestRecord) -> Option<f64>| -> Vec<Option<f64>> { results.iter().map(f).collect() };
     Ok(df!(
@@ -35,7 +80,7 @@ pub fn seeds_frame(results: &[TestRecord]) -> Result<DataFrame> {
 
 /// Mean, standard deviation, min and max over the seeds beside the published error, one
 /// row per evaluation (one pass; the recipe's passes), in percent.
-pub fn summary_frame(recipe: &Recipe, results: &[TestRecord]) -> Result<DataFrame> {
+pub(crate) fn summary_frame(recipe: &Recipe, results: &[TestRecord]) -> Result<DataFrame> {
     let published = recipe.published.as_ref();
     let mut rows: Vec<(String, Vec<f64>, Option<f64>)> = vec![(
         "1 pass".into(),
@@ -78,8 +123,9 @@ fn sample_sd(v: &[f64]) -> f64 {
     (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt()
 }
 
-/// Writes the page (tables and figure) under the runs root; returns the page's path.
-pub fn write(recipe: &Recipe, data: &str, results: &[TestRecord]) -> Result<PathBuf> {
+/// Writes the page (tables and figure) under the runs root; returns the page's path and
+/// the summary table (mean and spread over the seeds beside the paper's error).
+pub fn write(recipe: &Recipe, data: &str, results: &[TestRecord]) -> Result<(PathBuf, DataFrame)> {
     let seeds = seeds_frame(results)?;
     let summary = summary_frame(recipe, results)?;
     let figure = plot::reproduction(&summary)?;
@@ -100,7 +146,8 @@ pub fn write(recipe: &Recipe, data: &str, results: &[TestRecord]) -> Result<Path
         &figure,
     )
     .table("seeds", "Each seed's run", &seeds);
-    diary::write_in(&runs_root(), &page_name(&recipe.name, data), &page)
+    let path = diary::write_in(&runs_root(), &page_name(&recipe.name, data), &page)?;
+    Ok((path, summary))
 }
 
 /// The summary table of a finished `cnn reproduce` run, for a notebook's diary.

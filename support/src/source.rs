@@ -25,10 +25,10 @@ const ITEMS: [(&str, &str, &str, &str); 5] = [
         "pub fn pad_to(",
     ),
     (
-        "FmpNet::forward_t",
+        "FmpNet::layers",
         "models/fmp_net.rs",
         include_str!("models/fmp_net.rs"),
-        "impl ModuleT for FmpNet",
+        "fn layers(&self) -> Vec<Layer<'_>> {",
     ),
     (
         "sweep",
@@ -53,7 +53,7 @@ pub struct Listing {
     pub code: String,
 }
 
-/// The item `name` (one of `fmp_sizes`, `pad_to`, `FmpNet::forward_t`, `sweep`,
+/// The item `name` (one of `fmp_sizes`, `pad_to`, `FmpNet::layers`, `sweep`,
 /// `predict_repeated`) as it is in the library's source.
 pub fn listing(name: &str) -> Result<Listing> {
     let Some((_, file, text, start)) = ITEMS.iter().find(|item| item.0 == name) else {

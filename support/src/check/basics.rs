@@ -4,9 +4,10 @@
 //! descriptor, on several cases; a wrong answer is matched against the usual slips,
 //! which name what was forgotten.
 
-use super::{Passed, thousands, verdict};
+use super::{Passed, first_problem, verdict};
 use crate::features::{HogConfig, hog};
 use crate::models::own::catch_torch_panic;
+use crate::show::thousands;
 use anyhow::Result;
 use tch::{Device, Kind, Tensor, nn};
 
@@ -20,23 +21,14 @@ const CONVOLUTIONS: [(i64, i64, i64); 5] =
 /// weights and biases of real `nn::conv2d` layers; a missing bias, missing input
 /// channels, a kernel side not squared and swapped channels each have a hint.
 pub fn conv_parameters(count: impl Fn(i64, i64, i64) -> i64) -> Result<Passed> {
-    let vs = nn::VarStore::new(Device::Cpu);
-    let mut problems = Vec::new();
-    for (i, &(inputs, out, k)) in CONVOLUTIONS.iter().enumerate() {
-        let layer = nn::conv2d(vs.root() / i, inputs, out, k, Default::default());
+    let problems = first_problem(&CONVOLUTIONS, |(inputs, out, k)| {
+        let vs = nn::VarStore::new(Device::Cpu);
+        let layer = nn::conv2d(vs.root(), inputs, out, k, Default::default());
         let want = (layer.ws.numel() + layer.bs.as_ref().map_or(0, Tensor::numel)) as i64;
-        let got = match catch_torch_panic(|| count(inputs, out, k)) {
-            Ok(got) => got,
-            Err(message) => {
-                problems.push(format!("your function panicked: {message}"));
-                break;
-            }
-        };
-        if got == want {
-            continue;
-        }
-        let layer = format!("a {k}x{k} convolution from {inputs} to {out} channels");
-        let hint = if got == inputs * k * k * out {
+        let got = count(inputs, out, k);
+        let hint = if got == want {
+            return None;
+        } else if got == inputs * k * k * out {
             "each filter also has a bias, added after its sum"
         } else if got == (k * k + 1) * out || got == k * k * out {
             "a filter reaches through all input channels: it has a kernel for each of them"
@@ -47,12 +39,12 @@ pub fn conv_parameters(count: impl Fn(i64, i64, i64) -> i64) -> Result<Passed> {
         } else {
             "count one filter's values (its kernels and its bias), then the filters"
         };
-        problems.push(format!(
-            "for {layer} your count is {}, which is not what nn::conv2d holds: {hint}",
+        Some(format!(
+            "for a {k}x{k} convolution from {inputs} to {out} channels your count is {}, which \
+             is not what nn::conv2d holds: {hint}",
             thousands(got)
-        ));
-        break;
-    }
+        ))
+    });
     verdict("500.1", problems, || {
         format!(
             "your count agrees with nn::conv2d on {} layers. VGG's first layer, a 3x3 \
@@ -78,20 +70,11 @@ const DENSE: [(i64, i64, i64, i64); 4] = [
 /// (biases apart) of a dense layer with `units` units on a flattened `height x width`
 /// image of `channels` channels.
 pub fn dense_weights(weights: impl Fn(i64, i64, i64, i64) -> i64) -> Result<Passed> {
-    let mut problems = Vec::new();
-    for &(h, w, c, units) in &DENSE {
-        let want = h * w * c * units;
-        let got = match catch_torch_panic(|| weights(h, w, c, units)) {
-            Ok(got) => got,
-            Err(message) => {
-                problems.push(format!("your function panicked: {message}"));
-                break;
-            }
-        };
-        if got == want {
-            continue;
-        }
-        let hint = if got == want + units {
+    let problems = first_problem(&DENSE, |(h, w, c, units)| {
+        let got = weights(h, w, c, units);
+        let hint = if got == h * w * c * units {
+            return None;
+        } else if got == h * w * c * units + units {
             "that includes the biases, one per unit; count the weights alone"
         } else if got == h * w * units {
             "every pixel has a value per channel, and each value gets its own weight"
@@ -103,12 +86,11 @@ pub fn dense_weights(weights: impl Fn(i64, i64, i64, i64) -> i64) -> Result<Pass
             "a dense layer has one weight per connection: every value of the flattened image \
              connects to every unit"
         };
-        problems.push(format!(
+        Some(format!(
             "for {units} units on a {h}x{w} image of {c} channel(s) your count is {}: {hint}",
             thousands(got)
-        ));
-        break;
-    }
+        ))
+    });
     verdict("500.2", problems, || {
         format!(
             "your count agrees on {} layers: one 4096-unit layer on a 224x224x3 image has {} \

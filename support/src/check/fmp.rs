@@ -1,9 +1,10 @@
 //! Checks of the FMP exercises: the backwards size chain (501.1) and the MNIST
 //! adaptation of the CIFAR-10 net (502.1).
 
-use super::{Passed, thousands, verdict};
+use super::{Passed, verdict};
 use crate::fmp::{FmpSizes, fmp_sizes};
 use crate::models::{FmpConfig, FmpNet, parameter_count};
+use crate::show::thousands;
 use anyhow::Result;
 use std::f64::consts::SQRT_2;
 use tch::{Device, nn};

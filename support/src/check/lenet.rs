@@ -1,8 +1,9 @@
 //! Checks of the LeNet-5 exercises: the layers of Rosebrock's LeNet-5 against the
 //! chapter's table (503.1), and one training step (503.2).
 
-use super::{Passed, thousands, verdict};
+use super::{Passed, verdict};
 use crate::models::own::catch_torch_panic;
+use crate::show::thousands;
 use anyhow::Result;
 use tch::nn::{self, ModuleT, OptimizerConfig};
 use tch::{Device, Kind, Tensor};
@@ -150,7 +151,7 @@ const STEPS: usize = 20;
 pub fn training_step(
     step: impl Fn(&dyn ModuleT, &mut nn::Optimizer, &Tensor, &Tensor) -> Tensor,
 ) -> Result<Passed> {
-    tch::manual_seed(503);
+    crate::seed(503);
     let images = Tensor::randn([32, 1, 12, 12], (Kind::Float, Device::Cpu));
     let labels = Tensor::randint(10, [32], (Kind::Int64, Device::Cpu));
     let trained = nn::VarStore::new(Device::Cpu);

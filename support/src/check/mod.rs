@@ -64,9 +64,23 @@ impl Passed {
 /// stops Run All at the check's cell.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("✗ Exercise {exercise}: {}", problems.join("\n  "))]
-pub struct Failed {
+pub(crate) struct Failed {
     pub exercise: &'static str,
     pub problems: Vec<String>,
+}
+
+/// Tries the student's answer on each case in turn and keeps the first problem:
+/// `judge(case)` says what is wrong with that case, if anything. A panic in the student's
+/// code (a shape libtorch rejects, an index out of range) is a problem too.
+fn first_problem<C: Copy>(cases: &[C], judge: impl Fn(C) -> Option<String>) -> Vec<String> {
+    cases
+        .iter()
+        .find_map(|&case| {
+            crate::models::own::catch_torch_panic(|| judge(case))
+                .unwrap_or_else(|message| Some(format!("your function panicked: {message}")))
+        })
+        .into_iter()
+        .collect()
 }
 
 /// `Ok(Passed)` when no problem was found, else the [`Failed`] error listing them.
@@ -83,17 +97,4 @@ fn verdict(
     } else {
         Err(Failed { exercise, problems }.into())
     }
-}
-
-/// `1,256,080`: a count with thousands separators, as the chapter prints them.
-pub(crate) fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
 }

@@ -232,16 +232,3 @@ pub fn affine(x: &Tensor, theta: &Tensor) -> Tensor {
     let grid = Tensor::affine_grid_generator(theta, x.size(), false);
     x.grid_sampler(&grid, 0, 0, false)
 }
-
-/// Sampling matrices `[B, 2, 3]` that rotate image `i` by `degrees[i]` counter-clockwise
-/// (as displayed, like `rot90`) about its centre: for inspecting or testing the rotation on its own.
-pub fn rotation_theta(degrees: &[f64]) -> Tensor {
-    let theta: Vec<f32> = degrees
-        .iter()
-        .flat_map(|d| {
-            let (s, c) = d.to_radians().sin_cos();
-            [c as f32, -s as f32, 0.0, s as f32, c as f32, 0.0]
-        })
-        .collect();
-    Tensor::from_slice(&theta).view([degrees.len() as i64, 2, 3])
-}

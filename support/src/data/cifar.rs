@@ -12,11 +12,11 @@ use std::path::{Component, Path, PathBuf};
 use tch::Tensor;
 
 /// The folder the archive unpacks into.
-pub const FOLDER: &str = "cifar-10-batches-bin";
+pub(crate) const FOLDER: &str = "cifar-10-batches-bin";
 /// The official archive's file name.
-pub const ARCHIVE: &str = "cifar-10-binary.tar.gz";
+pub(crate) const ARCHIVE: &str = "cifar-10-binary.tar.gz";
 /// The batch files: five training batches, then the test batch.
-pub const BATCHES: [&str; 6] = [
+pub(crate) const BATCHES: [&str; 6] = [
     "data_batch_1.bin",
     "data_batch_2.bin",
     "data_batch_3.bin",
@@ -25,12 +25,12 @@ pub const BATCHES: [&str; 6] = [
     "test_batch.bin",
 ];
 /// Bytes per record: one label, then 3 x 32 x 32 pixels.
-pub const RECORD: usize = 1 + 3 * 32 * 32;
+pub(crate) const RECORD: usize = 1 + 3 * 32 * 32;
 /// No official batch holds more than this many records; a larger archive member is refused.
 const MAX_RECORDS: usize = 10_000;
 
 /// The folder holding the six batches: `dir/cifar-10-batches-bin` or `dir` itself.
-pub fn batches_dir(dir: &Path) -> Option<PathBuf> {
+pub(crate) fn batches_dir(dir: &Path) -> Option<PathBuf> {
     [dir.join(FOLDER), dir.to_path_buf()]
         .into_iter()
         .find(|d| BATCHES.iter().all(|b| d.join(b).is_file()))
@@ -42,7 +42,7 @@ pub fn present_in(dir: &Path) -> bool {
 }
 
 /// Parses batch bytes read from `path`: `u8` `[N, 3, 32, 32]` images, `i64` labels.
-pub fn parse_batch(bytes: &[u8], path: &Path) -> Result<Examples> {
+pub(crate) fn parse_batch(bytes: &[u8], path: &Path) -> Result<Examples> {
     if bytes.is_empty() {
         bail!(
             "{} is empty (0 bytes); expected CIFAR-10 records",
@@ -78,7 +78,7 @@ pub fn parse_batch(bytes: &[u8], path: &Path) -> Result<Examples> {
 }
 
 /// Reads one batch file.
-pub fn read_batch(path: &Path) -> Result<Examples> {
+pub(crate) fn read_batch(path: &Path) -> Result<Examples> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     parse_batch(&bytes, path)
 }
@@ -116,7 +116,7 @@ pub fn read_dir(dir: &Path) -> Result<(Examples, Examples)> {
 /// that folder. Only the expected members are written, each atomically; a member that
 /// would land outside `dest` (absolute, or with `..`) stops the unpacking with an error,
 /// and other members (the readme, the meta file) are skipped.
-pub fn unpack(archive: &Path, dest: &Path) -> Result<PathBuf> {
+pub(crate) fn unpack(archive: &Path, dest: &Path) -> Result<PathBuf> {
     let file = std::fs::File::open(archive)
         .with_context(|| format!("cannot open {}", archive.display()))?;
     let damaged = |e: std::io::Error| {

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 /// One file to fetch and its published MD5 checksum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Remote {
+pub(crate) struct Remote {
     /// The file name, the same on every mirror.
     pub file: &'static str,
     /// The published MD5 of the file as downloaded (lower-case hex).
@@ -23,11 +23,11 @@ pub struct Remote {
 }
 
 /// Set this to a base URL (ending in `/`) to try a local mirror before the official ones.
-pub const MIRROR_ENV: &str = "CNN_DATA_MIRROR";
+pub(crate) const MIRROR_ENV: &str = "CNN_DATA_MIRROR";
 
 /// The base URLs to try for `source`, in order: `$CNN_DATA_MIRROR` if set, then the
 /// ones torchvision uses (for MNIST: the PyTorch S3 copy first, LeCun's site second).
-pub fn mirrors(source: Source) -> Vec<String> {
+pub(crate) fn mirrors(source: Source) -> Vec<String> {
     let official: &[&str] = match source {
         Source::Mnist => &[
             "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -46,7 +46,7 @@ pub fn mirrors(source: Source) -> Vec<String> {
 /// The files of `source` with their checksums: torchvision's `MNIST.resources` and
 /// `FashionMNIST.resources`, and for CIFAR-10 the binary archive's MD5 published on
 /// Krizhevsky's page (torchvision itself downloads the python version).
-pub fn remotes(source: Source) -> &'static [Remote] {
+pub(crate) fn remotes(source: Source) -> &'static [Remote] {
     const MNIST: [Remote; 4] = [
         Remote {
             file: "train-images-idx3-ubyte.gz",
@@ -114,7 +114,7 @@ fn join_url(base: &str, file: &str) -> String {
 
 /// Fetches the first of `urls` that answers with content of MD5 `md5` into `dest`.
 /// Nothing is left at `dest` (or next to it) unless the checksum matched.
-pub fn fetch(urls: &[String], dest: &Path, md5: &str) -> Result<()> {
+pub(crate) fn fetch(urls: &[String], dest: &Path, md5: &str) -> Result<()> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_connect(Some(Duration::from_secs(20)))
         .timeout_recv_response(Some(Duration::from_secs(60)))

@@ -11,13 +11,13 @@ use anyhow::{Result, bail};
 use std::path::{Path, PathBuf};
 
 /// The environment variable naming a folder with one sub-folder per data set.
-pub const DATA_DIR_ENV: &str = "CNN_DATA_DIR";
+pub(crate) const DATA_DIR_ENV: &str = "CNN_DATA_DIR";
 /// Where Debian's dataset packages install.
-pub const SYSTEM_DIR: &str = "/usr/share/datasets";
+pub(crate) const SYSTEM_DIR: &str = "/usr/share/datasets";
 
 /// One place to look, with the reason it is on the list (for messages).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Place {
+pub(crate) struct Place {
     /// The folder that should hold the data set's files.
     pub dir: PathBuf,
     /// Why it is searched (`$CNN_DATA_DIR`, `the repository`, ...), for messages.
@@ -26,7 +26,7 @@ pub struct Place {
 
 /// Every place searched for `source`, in order. An explicit path is tried as given and
 /// with the data set's name appended, and nothing else is.
-pub fn places(source: Source, explicit: Option<&Path>) -> Vec<Place> {
+pub(crate) fn places(source: Source, explicit: Option<&Path>) -> Vec<Place> {
     let name = source.name();
     if let Some(p) = explicit {
         return [p.to_path_buf(), p.join(name)]
@@ -67,7 +67,7 @@ pub fn find(source: Source, explicit: Option<&Path>) -> Option<PathBuf> {
 
 /// Where a download goes: the explicit path, else `$CNN_DATA_DIR/<name>`, else
 /// `<repo>/data/<name>`, else `data/<name>` under the working folder.
-pub fn download_dir(source: Source, explicit: Option<&Path>) -> PathBuf {
+pub(crate) fn download_dir(source: Source, explicit: Option<&Path>) -> PathBuf {
     let name = source.name();
     if let Some(p) = explicit {
         return p.to_path_buf();

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use tch::Tensor;
 
 /// The four files, as named on the official mirrors (without `.gz`).
-pub const FILES: [&str; 4] = [
+pub(crate) const FILES: [&str; 4] = [
     "train-images-idx3-ubyte",
     "train-labels-idx1-ubyte",
     "t10k-images-idx3-ubyte",
@@ -20,15 +20,15 @@ pub const FILES: [&str; 4] = [
 ];
 
 /// Magic number of an IDX file of unsigned bytes with three dimensions (images).
-pub const IMAGES_MAGIC: u32 = 0x0000_0803;
+pub(crate) const IMAGES_MAGIC: u32 = 0x0000_0803;
 /// Magic number of an IDX file of unsigned bytes with one dimension (labels).
-pub const LABELS_MAGIC: u32 = 0x0000_0801;
+pub(crate) const LABELS_MAGIC: u32 = 0x0000_0801;
 /// Labels must be below this (ten digits, ten kinds of clothing).
 const NUM_CLASSES: u8 = 10;
 
 /// The names a file is found under: `train-images-idx3-ubyte` as published, and
 /// `train-images.idx3-ubyte` as some unpackers rename it; each plain or `.gz`.
-pub fn spellings(stem: &str) -> Vec<String> {
+pub(crate) fn spellings(stem: &str) -> Vec<String> {
     let dotted = stem.replacen("-idx", ".idx", 1);
     [stem.to_string(), dotted]
         .into_iter()
@@ -37,7 +37,7 @@ pub fn spellings(stem: &str) -> Vec<String> {
 }
 
 /// The first spelling of `stem` present in `dir`.
-pub fn find_file(dir: &Path, stem: &str) -> Option<PathBuf> {
+pub(crate) fn find_file(dir: &Path, stem: &str) -> Option<PathBuf> {
     spellings(stem)
         .into_iter()
         .map(|name| dir.join(name))
@@ -50,7 +50,7 @@ pub fn present_in(dir: &Path) -> bool {
 }
 
 /// The file's bytes, gunzipped when it is gzip (a `.gz` name must hold gzip).
-pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     let raw = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let is_gzip = raw.starts_with(&[0x1f, 0x8b]);
     let named_gz = path.extension().is_some_and(|e| e == "gz");
@@ -141,13 +141,13 @@ fn header(bytes: &[u8], path: &Path, magic: u32, dims: usize) -> Result<Vec<usiz
 }
 
 /// Parses IDX image bytes read from `path` into `u8` `[N, 1, H, W]`.
-pub fn parse_images(bytes: &[u8], path: &Path) -> Result<Tensor> {
+pub(crate) fn parse_images(bytes: &[u8], path: &Path) -> Result<Tensor> {
     let s = header(bytes, path, IMAGES_MAGIC, 3)?;
     Ok(Tensor::from_slice(&bytes[16..]).view([s[0] as i64, 1, s[1] as i64, s[2] as i64]))
 }
 
 /// Parses IDX label bytes read from `path` into `i64` `[N]`, each checked below 10.
-pub fn parse_labels(bytes: &[u8], path: &Path) -> Result<Tensor> {
+pub(crate) fn parse_labels(bytes: &[u8], path: &Path) -> Result<Tensor> {
     header(bytes, path, LABELS_MAGIC, 1)?;
     let labels = &bytes[8..];
     if let Some(i) = labels.iter().position(|&l| l >= NUM_CLASSES) {
@@ -163,7 +163,7 @@ pub fn parse_labels(bytes: &[u8], path: &Path) -> Result<Tensor> {
 }
 
 /// Reads a matching images and labels file into [`Examples`].
-pub fn read_pair(images: &Path, labels: &Path) -> Result<Examples> {
+pub(crate) fn read_pair(images: &Path, labels: &Path) -> Result<Examples> {
     let x = parse_images(&read_bytes(images)?, images)?;
     let y = parse_labels(&read_bytes(labels)?, labels)?;
     let (n, m) = (x.size()[0], y.size()[0]);

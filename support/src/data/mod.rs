@@ -17,6 +17,11 @@ pub mod mnist;
 pub mod source;
 pub mod split;
 pub mod synthetic;
+// The readers, writers and download are tested from inside the crate (they are internal);
+// the tests live with the others, under support/tests/unit/.
+#[cfg(test)]
+#[path = "../../tests/unit/data/mod.rs"]
+mod tests;
 
 pub use augment::Augment;
 pub use batches::{BatchOpts, Batches, PixelRange};
@@ -34,6 +39,16 @@ pub struct Examples {
 }
 
 impl Examples {
+    /// Per-channel mean and standard deviation of the pixels scaled to [0, 1].
+    pub fn pixel_mean_std(&self) -> (Vec<f64>, Vec<f64>) {
+        let x = self.images.to_kind(tch::Kind::Double) / 255.0;
+        let dims: &[i64] = &[0, 2, 3];
+        let mean = x.mean_dim(dims, false, tch::Kind::Double);
+        let std = x.std_mean_correction(dims, 0, false).0;
+        let v = |t: &Tensor| Vec::<f64>::try_from(t).unwrap_or_default();
+        (v(&mean), v(&std))
+    }
+
     /// Number of examples.
     pub fn len(&self) -> usize {
         self.labels.size()[0] as usize
@@ -146,6 +161,27 @@ impl std::fmt::Display for Dataset {
 }
 
 impl Dataset {
+    /// A data set of `source`'s classes, named `name`, normalised with `mean` and `std`,
+    /// without a validation split (see [`Dataset::split_validation`]), not read from a run.
+    pub(crate) fn of(
+        source: Source,
+        name: String,
+        (mean, std): (Vec<f64>, Vec<f64>),
+        train: Examples,
+        test: Examples,
+    ) -> Dataset {
+        Dataset {
+            name,
+            classes: source.classes(),
+            mean,
+            std,
+            train,
+            validation: None,
+            test,
+            loaded: None,
+        }
+    }
+
     /// `[C, H, W]` of one image.
     pub fn image_shape(&self) -> [i64; 3] {
         self.train.image_shape()
@@ -179,15 +215,15 @@ impl Default for LoadOpts {
             validation: 0,
             seed: 0,
             download: true,
-            quick: crate::quick_mode(),
+            quick: false,
         }
     }
 }
 
 /// Training examples kept in quick mode (`CNN_QUICK=1`): enough to see learning.
-pub const QUICK_TRAIN: usize = 2000;
+pub(crate) const QUICK_TRAIN: usize = 2000;
 /// Test examples kept in quick mode.
-pub const QUICK_TEST: usize = 500;
+pub(crate) const QUICK_TEST: usize = 500;
 
 /// Loads `mnist`, `fashion-mnist` or `cifar10` (or `synthetic-mnist`, `synthetic-cifar10`,
 /// made in memory): finds the files as [`locate::find`] says, downloads them when allowed,

@@ -127,16 +127,7 @@ impl Source {
             Source::Mnist | Source::FashionMnist => mnist::read_dir(dir)?,
             Source::Cifar10 => cifar::read_dir(dir)?,
         };
-        let (mean, std) = self.mean_std();
-        Ok(Dataset {
-            name: self.name().to_string(),
-            classes: self.classes(),
-            mean,
-            std,
-            train,
-            validation: None,
-            test,
-            loaded: None,
-        })
+        let name = self.name().to_string();
+        Ok(Dataset::of(self, name, self.mean_std(), train, test))
     }
 }

@@ -5,7 +5,7 @@
 //! The writers produce genuine IDX and CIFAR-10 binary files (and the `.tar.gz`), so
 //! the readers can be tested end to end without the network.
 
-use super::cifar::{ARCHIVE, BATCHES, FOLDER, RECORD};
+use super::cifar::{BATCHES, FOLDER, RECORD};
 use super::mnist::{FILES, IMAGES_MAGIC, LABELS_MAGIC};
 use super::{Dataset, Examples, Source};
 use crate::atomic;
@@ -75,27 +75,9 @@ pub fn dataset(like: &str, train_n: usize, test_n: usize, seed: u64) -> Result<D
     };
     let train = examples(train_n, channels, side, 10, seed);
     let test = examples(test_n, channels, side, 10, seed.wrapping_add(1));
-    let (mean, std) = pixel_mean_std(&train);
-    Ok(Dataset {
-        name: format!("synthetic-{}", source.name()),
-        classes: source.classes(),
-        mean,
-        std,
-        train,
-        validation: None,
-        test,
-        loaded: None,
-    })
-}
-
-/// Per-channel mean and standard deviation of the pixels scaled to [0, 1].
-pub fn pixel_mean_std(examples: &Examples) -> (Vec<f64>, Vec<f64>) {
-    let x = examples.images.to_kind(Kind::Double) / 255.0;
-    let dims: &[i64] = &[0, 2, 3];
-    let mean = x.mean_dim(dims, false, Kind::Double);
-    let std = x.std_mean_correction(dims, 0, false).0;
-    let v = |t: &Tensor| Vec::<f64>::try_from(t).unwrap_or_default();
-    (v(&mean), v(&std))
+    let name = format!("synthetic-{}", source.name());
+    let stats = train.pixel_mean_std();
+    Ok(Dataset::of(source, name, stats, train, test))
 }
 
 /// The bytes of `t` in memory order.
@@ -105,7 +87,7 @@ fn bytes_of(t: &Tensor) -> Result<Vec<u8>> {
 }
 
 /// An IDX images file (magic `0x803`, `[N, H, W]`) of the first channel of `images`.
-pub fn encode_idx_images(images: &Tensor) -> Result<Vec<u8>> {
+pub(crate) fn encode_idx_images(images: &Tensor) -> Result<Vec<u8>> {
     let s = images.size();
     if s.len() != 4 {
         bail!("expected images [N, C, H, W], got {s:?}");
@@ -119,7 +101,7 @@ pub fn encode_idx_images(images: &Tensor) -> Result<Vec<u8>> {
 }
 
 /// An IDX labels file (magic `0x801`, `[N]`).
-pub fn encode_idx_labels(labels: &Tensor) -> Result<Vec<u8>> {
+pub(crate) fn encode_idx_labels(labels: &Tensor) -> Result<Vec<u8>> {
     let mut out = LABELS_MAGIC.to_be_bytes().to_vec();
     out.extend_from_slice(&(labels.size()[0] as u32).to_be_bytes());
     out.extend(bytes_of(labels)?);
@@ -127,31 +109,27 @@ pub fn encode_idx_labels(labels: &Tensor) -> Result<Vec<u8>> {
 }
 
 /// gzip of `bytes`.
-pub fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
+pub(crate) fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
     let mut enc = GzEncoder::new(Vec::new(), Compression::fast());
     enc.write_all(bytes)?;
     Ok(enc.finish()?)
 }
 
-/// How the IDX files are named: as published (`train-images-idx3-ubyte`) or with a dot
-/// (`train-images.idx3-ubyte`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Spelling {
-    /// `train-images-idx3-ubyte`, as published.
-    Dashed,
-    /// `train-images.idx3-ubyte`, as some unpackers write it.
-    Dotted,
+/// Writes a synthetic data set shaped like `like` (`mnist`, `fashion-mnist` or `cifar10`)
+/// into `dir` in the real format (gzipped IDX files, or CIFAR-10's binary batches), so
+/// that everything that reads the real data can run without it.
+pub fn write(like: &str, dir: &Path, train_n: usize, test_n: usize) -> Result<()> {
+    let data = dataset(like, train_n, test_n, 0)?;
+    if Source::from_name(like)? == Source::Cifar10 {
+        write_cifar_bin(dir, &data.train, &data.test)
+    } else {
+        write_idx(dir, &data.train, &data.test, true)
+    }
 }
 
-/// Writes the four IDX files of `train` and `test` into `dir`, named as `spelling`
-/// says, gzipped when `gz`.
-pub fn write_idx(
-    dir: &Path,
-    train: &Examples,
-    test: &Examples,
-    spelling: Spelling,
-    gz: bool,
-) -> Result<()> {
+/// Writes the four IDX files of `train` and `test` into `dir`, named as published
+/// (`train-images-idx3-ubyte`), gzipped when `gz`.
+pub(crate) fn write_idx(dir: &Path, train: &Examples, test: &Examples, gz: bool) -> Result<()> {
     let contents = [
         encode_idx_images(&train.images)?,
         encode_idx_labels(&train.labels)?,
@@ -159,10 +137,7 @@ pub fn write_idx(
         encode_idx_labels(&test.labels)?,
     ];
     for (stem, bytes) in FILES.iter().zip(contents) {
-        let mut name = match spelling {
-            Spelling::Dashed => stem.to_string(),
-            Spelling::Dotted => stem.replacen("-idx", ".idx", 1),
-        };
+        let mut name = stem.to_string();
         let bytes = if gz {
             name.push_str(".gz");
             gzip(&bytes)?
@@ -175,7 +150,7 @@ pub fn write_idx(
 }
 
 /// CIFAR-10 binary records (label byte, then the 3x32x32 pixels) of `examples`.
-pub fn encode_cifar(examples: &Examples) -> Result<Vec<u8>> {
+pub(crate) fn encode_cifar(examples: &Examples) -> Result<Vec<u8>> {
     let n = examples.len() as i64;
     if examples.image_shape() != [3, 32, 32] {
         bail!(
@@ -194,7 +169,10 @@ pub fn encode_cifar(examples: &Examples) -> Result<Vec<u8>> {
 }
 
 /// The six batch files' contents: `train` cut into five, then `test`.
-fn batch_files(train: &Examples, test: &Examples) -> Result<Vec<(&'static str, Vec<u8>)>> {
+pub(crate) fn batch_files(
+    train: &Examples,
+    test: &Examples,
+) -> Result<Vec<(&'static str, Vec<u8>)>> {
     let n = train.len() as i64;
     let mut out = Vec::new();
     for (i, name) in BATCHES[..5].iter().enumerate() {
@@ -210,26 +188,9 @@ fn batch_files(train: &Examples, test: &Examples) -> Result<Vec<(&'static str, V
 }
 
 /// Writes `dir/cifar-10-batches-bin/` with the five training batches and the test batch.
-pub fn write_cifar_bin(dir: &Path, train: &Examples, test: &Examples) -> Result<()> {
+pub(crate) fn write_cifar_bin(dir: &Path, train: &Examples, test: &Examples) -> Result<()> {
     for (name, bytes) in batch_files(train, test)? {
         atomic::write(&dir.join(FOLDER).join(name), &bytes)?;
     }
     Ok(())
-}
-
-/// Writes `dir/cifar-10-binary.tar.gz` laid out like the official archive.
-pub fn write_cifar_tar_gz(dir: &Path, train: &Examples, test: &Examples) -> Result<()> {
-    let mut tar = tar::Builder::new(GzEncoder::new(Vec::new(), Compression::fast()));
-    let meta = Source::Cifar10.classes().join("\n") + "\n";
-    let mut members = vec![("batches.meta.txt", meta.into_bytes())];
-    members.extend(batch_files(train, test)?);
-    for (name, bytes) in members {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(bytes.len() as u64);
-        header.set_mode(0o644);
-        header.set_cksum();
-        tar.append_data(&mut header, format!("{FOLDER}/{name}"), bytes.as_slice())?;
-    }
-    let gz = tar.into_inner()?.finish()?;
-    atomic::write(&dir.join(ARCHIVE), &gz)
 }

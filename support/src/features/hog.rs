@@ -21,7 +21,7 @@
 //!    `blocks = cells - b + 1` along each side.
 
 use anyhow::{Result, bail, ensure};
-use tch::{Device, Kind, Tensor};
+use tch::Tensor;
 
 /// HOG's parameters. The default is Dalal and Triggs': 8x8-pixel cells, blocks of 2x2
 /// cells, 9 orientation bins.
@@ -114,13 +114,7 @@ fn gray_pixels(image: &Tensor) -> Result<(usize, usize, Vec<f32>)> {
              for a colour image, average its channels first"
         ),
     };
-    let flat = image
-        .detach()
-        .to_device(Device::Cpu)
-        .to_kind(Kind::Float)
-        .contiguous()
-        .view([-1]);
-    Ok((height, width, Vec::<f32>::try_from(&flat)?))
+    Ok((height, width, crate::layout::flat_values(image)?))
 }
 
 /// Each cell's magnitude-weighted orientation histogram (step 2 of the module's docs).

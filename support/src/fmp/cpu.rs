@@ -184,9 +184,9 @@ impl Band {
 /// running maxima of 2 and 3 neighbouring columns; a region `first..first + width` of
 /// columns is then one read. Every pass is a fixed-length loop over a row whose pick is a
 /// bit mask, not a branch, so it compiles to SIMD: on random data a branch here
-/// mispredicts so often that it costs more than the reads (a branchy per-region version
-/// took 25.6 ms against 16.3 ms for the first separable one on a `[64, 32, 35, 35]`
-/// batch on one thread). Earlier positions win ties, row before column.
+/// mispredicts so often that it costs more than the reads (docs/speed-history.md,
+/// "Measurements behind the code's comments"). Earlier positions win ties, row before
+/// column.
 fn pool_plane<const K: usize>(
     plane: &[f32],
     rows: &[[usize; K]],

@@ -20,9 +20,9 @@ use tch::{Device, Kind, Tensor};
 
 /// How the layer chooses its regions on each call.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Draw {
+pub(crate) enum Draw {
     /// New regions on every call, in training and evaluation (the paper's choice); drawn
-    /// from libtorch's generator, so `tch::manual_seed` makes a run repeatable.
+    /// from libtorch's generator, so `support::seed` makes a run repeatable.
     Fresh,
     /// The same regions on every call, drawn from this seed.
     Seed(u64),
@@ -101,11 +101,6 @@ impl Fmp {
         self.regions
     }
 
-    /// How regions are chosen on each call.
-    pub fn draw(&self) -> Draw {
-        self.draw
-    }
-
     /// True when two calls on the same input can differ, so that averaging repeated test
     /// passes is worth it.
     pub fn is_random(&self) -> bool {
@@ -173,9 +168,8 @@ impl Fmp {
 
     /// libtorch's op; its samples are `[N, C, 2]`, index 0 for columns and 1 for rows. On
     /// an `f32` CPU batch the same windows are pooled by [`native::window_max`], which
-    /// gives the op's very output for the same samples, about seven times faster (a
-    /// `[32, 64, 28, 28]` batch to 23x23 on 2 threads, no gradient, median of 41: 2.8-3.0
-    /// ms channels-last and 3.9-4.0 ms plane by plane, against libtorch's 21-22 ms).
+    /// gives the op's very output for the same samples, several times faster (measured in
+    /// docs/speed-history.md, "Measurements behind the code's comments").
     fn native(&self, x: &Tensor) -> Result<Tensor> {
         let size = x.size();
         let (n, c) = if size.len() == 4 {
@@ -242,7 +236,7 @@ impl ModuleT for Fmp {
     }
 }
 
-/// A seed from libtorch's CPU generator, so `tch::manual_seed` governs fresh draws (the
+/// A seed from libtorch's CPU generator, so `support::seed` governs fresh draws (the
 /// pooling regions here, the dropout masks in `models::leaky_dropout`).
 pub(crate) fn torch_seed() -> u64 {
     Tensor::randint(i64::MAX, [1], (Kind::Int64, Device::Cpu)).int64_value(&[0]) as u64

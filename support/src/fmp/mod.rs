@@ -12,11 +12,13 @@ mod layer;
 mod native;
 mod regions;
 mod sizes;
+// The regions' internals are tested from inside the crate, with the tests under
+// support/tests/unit/.
+#[cfg(test)]
+#[path = "../../tests/unit/fmp.rs"]
+mod tests;
 
 pub(crate) use layer::torch_seed;
-pub use layer::{Draw, Fmp, repeated_pooling};
-pub use regions::{
-    Interval, Regions, check_sizes, disjoint_intervals, native_intervals, native_starts,
-    overlapping_intervals, pseudorandom_boundaries, random_boundaries,
-};
+pub use layer::{Fmp, repeated_pooling};
+pub use regions::{Interval, Regions};
 pub use sizes::{FmpSizes, FmpStep, fmp_size_table, fmp_sizes, parse_alpha};

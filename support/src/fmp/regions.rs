@@ -178,7 +178,7 @@ impl FromStr for Regions {
 
 /// Checks that fractional max-pooling can take `n_in` to `n_out` along an axis:
 /// `1 <= n_out < n_in <= 2 n_out`, so that `N_out` steps of 1 or 2 fit.
-pub fn check_sizes(n_in: i64, n_out: i64) -> Result<()> {
+pub(crate) fn check_sizes(n_in: i64, n_out: i64) -> Result<()> {
     ensure!(n_out >= 1, "FMP output side {n_out} must be at least 1");
     ensure!(
         n_in > n_out,
@@ -216,7 +216,7 @@ fn check_u(u: f64) -> Result<()> {
 /// `alpha = end / n_out`, so `a_0 = 0` and `a_N = end`; the steps are `floor(alpha)` or
 /// `ceil(alpha)`, i.e. 1 or 2. Computed in integers apart from `end * u`, so the ends are
 /// exact.
-pub fn pseudorandom_boundaries(end: i64, n_out: i64, u: f64) -> Result<Vec<i64>> {
+pub(crate) fn pseudorandom_boundaries(end: i64, n_out: i64, u: f64) -> Result<Vec<i64>> {
     check_span(end, n_out)?;
     check_u(u)?;
     // ceil((end * i + x) / n_out) with x = end * u split into its integer and fractional
@@ -237,7 +237,11 @@ pub fn pseudorandom_boundaries(end: i64, n_out: i64, u: f64) -> Result<Vec<i64>>
 
 /// Random boundaries: a shuffle of `end - n_out` steps of 2 and `2 n_out - end` steps of 1,
 /// summed from `a_0 = 0`.
-pub fn random_boundaries<R: Rng + ?Sized>(end: i64, n_out: i64, rng: &mut R) -> Result<Vec<i64>> {
+pub(crate) fn random_boundaries<R: Rng + ?Sized>(
+    end: i64,
+    n_out: i64,
+    rng: &mut R,
+) -> Result<Vec<i64>> {
     check_span(end, n_out)?;
     let twos = (end - n_out) as usize;
     let mut steps = vec![1_i64; n_out as usize];
@@ -254,7 +258,7 @@ pub fn random_boundaries<R: Rng + ?Sized>(end: i64, n_out: i64, rng: &mut R) -> 
 /// libtorch's window starts: `alpha = (N_in - 2) / (N_out - 1)`,
 /// `s_i = floor((i + u) alpha) - floor(u alpha)` for `i < N_out - 1`, and the last start
 /// is `N_in - 2`. Computed in f64, so it matches libtorch exactly for `f64` tensors.
-pub fn native_starts(n_in: i64, n_out: i64, u: f64) -> Result<Vec<i64>> {
+pub(crate) fn native_starts(n_in: i64, n_out: i64, u: f64) -> Result<Vec<i64>> {
     check_sizes(n_in, n_out)?;
     check_u(u)?;
     let alpha = (n_in - 2) as f64 / (n_out - 1).max(1) as f64;
@@ -271,7 +275,7 @@ pub fn native_starts(n_in: i64, n_out: i64, u: f64) -> Result<Vec<i64>> {
 }
 
 /// Disjoint regions `[a_{i-1}, a_i - 1]`: a tiling of `0..a_N`.
-pub fn disjoint_intervals(a: &[i64]) -> Vec<Interval> {
+pub(crate) fn disjoint_intervals(a: &[i64]) -> Vec<Interval> {
     a.windows(2)
         .map(|w| Interval {
             first: w[0],
@@ -281,7 +285,7 @@ pub fn disjoint_intervals(a: &[i64]) -> Vec<Interval> {
 }
 
 /// Overlapping regions `[a_{i-1}, a_i]`: neighbours share their edge, covering `0..=a_N`.
-pub fn overlapping_intervals(a: &[i64]) -> Vec<Interval> {
+pub(crate) fn overlapping_intervals(a: &[i64]) -> Vec<Interval> {
     a.windows(2)
         .map(|w| Interval {
             first: w[0],
@@ -291,7 +295,7 @@ pub fn overlapping_intervals(a: &[i64]) -> Vec<Interval> {
 }
 
 /// libtorch's 2x2 windows `[s_i, s_i + 1]`.
-pub fn native_intervals(starts: &[i64]) -> Vec<Interval> {
+pub(crate) fn native_intervals(starts: &[i64]) -> Vec<Interval> {
     starts
         .iter()
         .map(|&s| Interval {

@@ -5,11 +5,10 @@
 
 use super::Model;
 use super::init;
-use super::layers::{self, Expects, Layer, weights_and_bias};
+use super::layers::{Expects, Layer, forward_by_layers, weights_and_bias};
 use crate::data::batches::pad_to;
 use anyhow::{Result, bail};
-use tch::Tensor;
-use tch::nn::{self, ModuleT};
+use tch::nn;
 
 /// Sizes of the fully connected net.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -75,11 +74,7 @@ impl Fcnn {
     }
 }
 
-impl ModuleT for Fcnn {
-    fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-        layers::run(&self.layers(), xs, train)
-    }
-}
+forward_by_layers!(Fcnn);
 
 impl Model for Fcnn {
     fn spec(&self) -> Option<super::ModelSpec> {

@@ -15,7 +15,7 @@
 
 use super::Model;
 use super::init;
-use super::layers::{Expects, Layer, weights_and_bias};
+use super::layers::{Expects, Layer, forward_by_layers, weights_and_bias};
 use super::leaky_dropout::leaky_relu_dropout;
 use super::unit_variance::rescale_to_unit_variance;
 use crate::data::batches::pad_to;
@@ -26,7 +26,7 @@ use tch::nn::{self, ModuleT};
 use tch::{Kind, Tensor};
 
 /// Graham's "very leaky" ReLU slope; the course notebooks use 0.2 (the default here).
-pub const GRAHAM_LEAKY_SLOPE: f64 = 1.0 / 3.0;
+pub(crate) const GRAHAM_LEAKY_SLOPE: f64 = 1.0 / 3.0;
 
 /// The dropout rates of an FMP net: after each block's pooling, then after C2.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -98,7 +98,7 @@ pub struct FmpConfig {
     /// BatchNorm after every convolution but the last (the course's addition; not in the
     /// paper).
     pub batch_norm: bool,
-    /// Negative slope of the leaky ReLU: 0.2 in the course, [`GRAHAM_LEAKY_SLOPE`] in the paper.
+    /// Negative slope of the leaky ReLU: 0.2 in the course, 1/3 in the paper.
     pub leaky_slope: f64,
     /// `None`: new pooling regions on every pass, in training and at test time (the paper;
     /// repeated test passes then form an ensemble). `Some(seed)`: block n always uses the
@@ -339,9 +339,7 @@ impl FmpNet {
 /// Both pooling kernels read a channels-last batch in contiguous passes over the channels
 /// ([`crate::fmp`]). With libtorch's windows the net used to run plane by plane, which
 /// trained faster with the earlier per-window kernel; with the current one, channels-last
-/// evaluates faster and trains as fast (3 interleaved pairs of `cnn bench-side --model
-/// fmp-mnist --regions native --batch 32 --seconds 4 --test-images 400 --passes 12`:
-/// 12-pass evaluation 104-114 against 81-86 images/s, training 264-308 against 277-285).
+/// evaluates faster and trains as fast (docs/speed-history.md).
 ///
 /// Only the first convolution's input (one channel) needs converting, and for one channel
 /// that is a free view ([`crate::layout`]); from then on every op keeps the layout.
@@ -391,19 +389,8 @@ const CALIBRATION_BATCH: i64 = 32;
 /// The BatchNorm epsilon: tch's default, which [`FmpNet::new`] builds with.
 const BN_EPS: f64 = 1e-5;
 
-impl ModuleT for FmpNet {
-    /// Logits `[B, classes]`: pad, the blocks, C2, C1.
-    fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-        let slope = self.config.leaky_slope;
-        let mut x = pad_to(xs, self.sizes.input);
-        for block in &self.blocks {
-            x = block.pool(&block.convolve(&x, train), slope, train);
-        }
-        let x = conv_norm(&x, &self.c2, self.c2_norm.as_ref(), train);
-        let x = leaky_relu_dropout(&x, slope, self.c2_dropout, train);
-        x.apply(&self.c1).flatten(1, -1)
-    }
-}
+// The forward pass, logits `[B, classes]`: pad, the blocks, C2, C1.
+forward_by_layers!(FmpNet);
 
 impl Model for FmpNet {
     fn spec(&self) -> Option<super::ModelSpec> {
@@ -419,6 +406,9 @@ impl Model for FmpNet {
         self.config.regions_seed.is_none()
     }
 
+    /// The net in forward order, which `forward_t` runs: zero-padding up to the input
+    /// side the sizes need, each block's 2x2 convolution and its pooling, then the head:
+    /// C2 takes the 2x2 grid to 1x1, and C1, a 1x1 convolution, gives the class scores.
     fn layers(&self) -> Vec<Layer<'_>> {
         let (c, input) = self.input_shape();
         let mut out = vec![Layer::new(

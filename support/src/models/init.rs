@@ -5,11 +5,10 @@
 //! convolution, input channels per group times the kernel's area). tch's `nn::conv2d` and
 //! `nn::linear` draw weights from Kaiming's uniform with the ReLU gain, `sqrt 6` times
 //! wider, and start convolution biases at 0. Adam's first steps have a fixed size, so on
-//! weights that much wider they change the net less: after 10 s of training at 1e-3
-//! (about 100 steps of batch 32) the course's FMP net scored 0.51 and 0.56 on 1,000
-//! Fashion-MNIST test images from tch's start, 0.67 and 0.67 from PyTorch's, as PyTorch's
-//! own net does. Starting the same way also makes a run here and the course's PyTorch
-//! comparable from the first step.
+//! weights that much wider they change the net less, and the course's FMP net learned
+//! visibly slower in its first hundred steps from tch's start than from PyTorch's
+//! (docs/recipe-measurements.md). Starting the same way also makes a run here and the
+//! course's PyTorch comparable from the first step.
 
 use tch::nn::{self, ConvConfig, Init, LinearConfig};
 
@@ -24,7 +23,13 @@ fn pytorch_uniform(fan_in: i64) -> Init {
 
 /// A `k x k` convolution as `nn::conv2d` builds it (stride, padding and groups from
 /// `config`), with weights and bias drawn as PyTorch's `nn.Conv2d` draws them.
-pub fn conv2d(vs: nn::Path, inputs: i64, outputs: i64, k: i64, config: ConvConfig) -> nn::Conv2D {
+pub(crate) fn conv2d(
+    vs: nn::Path,
+    inputs: i64,
+    outputs: i64,
+    k: i64,
+    config: ConvConfig,
+) -> nn::Conv2D {
     let init = pytorch_uniform(inputs / config.groups * k * k);
     let config = ConvConfig {
         ws_init: init,
@@ -35,7 +40,7 @@ pub fn conv2d(vs: nn::Path, inputs: i64, outputs: i64, k: i64, config: ConvConfi
 }
 
 /// A fully connected layer with weights and bias drawn as PyTorch's `nn.Linear` draws them.
-pub fn linear(vs: nn::Path, inputs: i64, outputs: i64) -> nn::Linear {
+pub(crate) fn linear(vs: nn::Path, inputs: i64, outputs: i64) -> nn::Linear {
     let init = pytorch_uniform(inputs);
     let config = LinearConfig {
         ws_init: init,

@@ -22,15 +22,6 @@ pub enum Expects {
 }
 
 impl Expects {
-    /// Images of any side from `side` up, e.g. a `side x side` valid convolution.
-    pub fn at_least(channels: i64, side: i64) -> Self {
-        Expects::Image {
-            channels,
-            min_side: side,
-            max_side: i64::MAX,
-        }
-    }
-
     /// Images of exactly `side x side`, e.g. a pooling layer sized for one grid.
     pub fn exactly(channels: i64, side: i64) -> Self {
         Expects::Image {
@@ -130,6 +121,20 @@ impl<'a> Layer<'a> {
     }
 }
 
+/// `impl ModuleT` for a model whose forward pass is its [`super::Model::layers`] run in
+/// order: one description of the net, so that the forward pass, the parameter table and
+/// the debug pass cannot disagree.
+macro_rules! forward_by_layers {
+    ($model:ty) => {
+        impl tch::nn::ModuleT for $model {
+            fn forward_t(&self, xs: &tch::Tensor, train: bool) -> tch::Tensor {
+                $crate::models::layers::run(&$crate::models::Model::layers(self), xs, train)
+            }
+        }
+    };
+}
+pub(crate) use forward_by_layers;
+
 /// Runs `layers` in order: the forward pass of every model in this crate.
 pub fn run(layers: &[Layer<'_>], x: &Tensor, train: bool) -> Tensor {
     layers
@@ -139,7 +144,7 @@ pub fn run(layers: &[Layer<'_>], x: &Tensor, train: bool) -> Tensor {
 
 /// Runs `layers` in order, checking each layer's input first: a wrong shape is an error
 /// naming the layer instead of a libtorch panic. The checks cost a `size()` per layer.
-pub fn try_run(layers: &[Layer<'_>], x: &Tensor, train: bool) -> Result<Tensor> {
+pub(crate) fn try_run(layers: &[Layer<'_>], x: &Tensor, train: bool) -> Result<Tensor> {
     let mut x = x.shallow_clone();
     for layer in layers {
         layer.expects.check(&layer.name, &x.size())?;

@@ -8,7 +8,7 @@
 //! CPU: its `bernoulli_` draws about 5 ns per element, and `prelu` (the only leaky ReLU
 //! with a free slope that tch binds) also computes a weight gradient in its backward.
 //! On the CPU the mask is made in Rust, from a counter-based hash of a seed drawn from
-//! libtorch's generator, so `tch::manual_seed` still makes runs repeatable.
+//! libtorch's generator, so `support::seed` still makes runs repeatable.
 
 use crate::fmp::torch_seed;
 use crate::layout::is_channels_last;
@@ -28,7 +28,7 @@ pub fn leaky_relu_dropout(x: &Tensor, slope: f64, p: f64, train: bool) -> Tensor
 ///
 /// tch's `leaky_relu` fixes the slope at 0.01; `prelu` with a constant one-element weight is
 /// the same function in a single pass, which is what evaluation wants (no backward follows).
-pub fn leaky_relu(x: &Tensor, slope: f64) -> Tensor {
+pub(crate) fn leaky_relu(x: &Tensor, slope: f64) -> Tensor {
     let weight = Tensor::from_slice(&[slope])
         .to_kind(x.kind())
         .to_device(x.device());

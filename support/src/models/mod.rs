@@ -6,7 +6,8 @@
 //! Every model implements [`Model`], which is what training, evaluation and the CLI need
 //! beyond `ModuleT`: the input it expects, its loss, whether it is random at test time, and
 //! its list of named layers (`layers.rs`), from which the forward pass, the parameter table
-//! and the debug pass are all run. [`build`] makes any model from its name.
+//! and the debug pass are all run. `registry.rs` names the models; `spec.rs` describes a
+//! net exactly, and builds it: `ModelSpec::preset(name)?.with_io(c, k).build(vs)`.
 
 pub mod fcnn;
 pub mod fmp_net;
@@ -15,15 +16,22 @@ pub mod layers;
 pub mod leaky_dropout;
 pub mod lenet;
 pub mod own;
+pub mod registry;
 mod spec;
 pub mod summary;
+// The nets' building blocks are tested from inside the crate, with the tests under
+// support/tests/unit/.
+#[cfg(test)]
+#[path = "../../tests/unit/models/mod.rs"]
+mod tests;
 pub mod unit_variance;
 
 pub use fcnn::{Fcnn, FcnnConfig};
-pub use fmp_net::{Dropout, FmpConfig, FmpNet, GRAHAM_LEAKY_SLOPE};
+pub use fmp_net::{Dropout, FmpConfig, FmpNet};
 pub use layers::{Expects, Layer};
 pub use lenet::{LeNet5, LeNet5Config, LeNetVariant};
 pub use own::OwnNet;
+pub use registry::MODEL_NAMES;
 pub use spec::ModelSpec;
 pub use summary::{debug_forward, summary};
 
@@ -40,17 +48,6 @@ pub fn parameter_count(vs: &nn::VarStore) -> i64 {
         .map(|t| t.numel() as i64)
         .sum()
 }
-
-/// The model names used everywhere: CLI, notebooks, run folders.
-pub const MODEL_NAMES: [&str; 7] = [
-    "fcnn",
-    "lenet5-classic",
-    "lenet5-modern",
-    "fmp-mnist",
-    "fmp-cifar10",
-    "fmp-cifar10-large",
-    "fmp-tiny",
-];
 
 /// What training and evaluation need from a model beyond its forward pass.
 pub trait Model: ModuleT {
@@ -128,41 +125,5 @@ pub trait Model: ModuleT {
     /// can be built again; `None` for a model of your own.
     fn spec(&self) -> Option<ModelSpec> {
         None
-    }
-}
-
-/// Builds the model called `name` (one of [`MODEL_NAMES`]) under `vs` for data with
-/// `in_channels` channels and `classes` classes.
-///
-/// Each name is a preset architecture ([`ModelSpec::preset`]); the channels and classes
-/// always come from the data, so `fmp-cifar10` on MNIST is the CIFAR-10 architecture with
-/// a 1-channel first layer (and MNIST padded to 94x94). The only refusal: `lenet5-classic`
-/// with more than 10 classes, since its RBF output has ten digit bitmaps.
-pub fn build(name: &str, vs: &nn::Path, in_channels: i64, classes: i64) -> Result<Box<dyn Model>> {
-    ModelSpec::preset(name)?
-        .with_io(in_channels, classes)
-        .build(vs)
-}
-
-/// The configuration behind an FMP model name (`fmp-mnist`, `fmp-cifar10`,
-/// `fmp-cifar10-large`, `fmp-tiny`), with the preset's own channels; `None` for any other name.
-pub fn fmp_preset(name: &str) -> Option<FmpConfig> {
-    match name {
-        "fmp-mnist" => Some(FmpConfig::course_mnist()),
-        "fmp-cifar10" => Some(FmpConfig::course_cifar10()),
-        "fmp-cifar10-large" => Some(FmpConfig::course_cifar10_large()),
-        "fmp-tiny" => Some(FmpConfig::tiny()),
-        _ => None,
-    }
-}
-
-/// The channels a named model's preset is designed for: 3 for the CIFAR-10 models
-/// (`fcnn`, `fmp-cifar10`, `fmp-cifar10-large`), 1 for the MNIST ones; `None` for an
-/// unknown name. Lets the CLI show a model without a data set.
-pub fn default_in_channels(name: &str) -> Option<i64> {
-    match name {
-        "fcnn" | "fmp-cifar10" | "fmp-cifar10-large" => Some(3),
-        n if MODEL_NAMES.contains(&n) => Some(1),
-        _ => None,
     }
 }

@@ -2,9 +2,8 @@
 //! `cnn eval` and `cnn resume` can load a run's checkpoint into it, whether the run came
 //! from the command line or from a notebook that changed a preset's settings.
 
-use super::{
-    Fcnn, FcnnConfig, FmpConfig, FmpNet, LeNet5, LeNet5Config, MODEL_NAMES, Model, fmp_preset,
-};
+use super::registry::{MODEL_NAMES, PRESETS};
+use super::{Fcnn, FcnnConfig, FmpConfig, FmpNet, LeNet5, LeNet5Config, Model};
 use crate::fmp::Regions;
 use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
@@ -22,19 +21,15 @@ pub enum ModelSpec {
 impl ModelSpec {
     /// The preset net behind a model name (one of [`MODEL_NAMES`]), with the channels and
     /// classes of the data it was designed for; [`ModelSpec::with_io`] fits it to others.
+    /// The one way from a name to a net: `ModelSpec::preset(name)?.with_io(c, k).build(vs)`.
     pub fn preset(name: &str) -> Result<ModelSpec> {
-        if let Some(config) = fmp_preset(name) {
-            return Ok(config.into());
-        }
-        Ok(match name {
-            "fcnn" => FcnnConfig::cifar10().into(),
-            "lenet5-classic" => LeNet5Config::classic().into(),
-            "lenet5-modern" => LeNet5Config::modern().into(),
-            other => bail!(
-                "unknown model {other:?}; the models are: {}",
+        match PRESETS.iter().find(|(preset, _)| *preset == name) {
+            Some((_, spec)) => Ok(spec()),
+            None => bail!(
+                "unknown model {name:?}; the models are: {}",
                 MODEL_NAMES.join(", ")
             ),
-        })
+        }
     }
 
     /// The same FMP net with other pooling regions; an error for a net without FMP.
@@ -107,9 +102,23 @@ impl ModelSpec {
     /// The model name of the preset this net is (see [`ModelSpec::same_net_as`]); `None`
     /// for a net with settings of its own.
     pub fn preset_name(&self) -> Option<&'static str> {
-        MODEL_NAMES
-            .into_iter()
-            .find(|name| ModelSpec::preset(name).is_ok_and(|p| p.same_net_as(self)))
+        PRESETS
+            .iter()
+            .find(|(_, spec)| spec().same_net_as(self))
+            .map(|(name, _)| *name)
+    }
+
+    /// The device to train this net on: the one `device` names, or the best this machine
+    /// has; an FMP net stays on the CPU where the best is Apple's MPS, which has no
+    /// fractional max-pooling (see `Choice::for_fmp`).
+    pub fn device(&self, device: Option<&str>) -> Result<tch::Device> {
+        let choice = crate::device::choose_device(device)?;
+        Ok(if self.is_fmp() {
+            choice.for_fmp()
+        } else {
+            choice
+        }
+        .device)
     }
 
     /// True for an FMP net, which runs on the CPU on Apple MPS (see `Choice::for_fmp`).

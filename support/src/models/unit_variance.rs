@@ -22,7 +22,7 @@ use tch::Tensor;
 /// with its bias, followed by max-pooling, a leaky ReLU or dropout (the FMP nets without
 /// BatchNorm). The output is divided by the same factor instead of being computed again,
 /// so every random draw (dropout, pooling regions) happens once.
-pub fn rescale_to_unit_variance(model: &dyn Model, batch: &Tensor) -> Result<()> {
+pub(crate) fn rescale_to_unit_variance(model: &dyn Model, batch: &Tensor) -> Result<()> {
     tch::no_grad(|| {
         let mut x = batch.shallow_clone();
         for layer in model.layers() {

@@ -141,8 +141,9 @@ pub fn reproduction(df: &DataFrame) -> Result<Figure> {
 /// bar and the range from its worst to its best run as a line.
 ///
 /// Columns `label` (text, the setting's name) and, in fractions, `test_acc_1_pass_mean`, `_min`, `_max` and
-/// `final_val_acc_mean`, `_min`, `_max`. A metric no setting has is left out.
-pub fn settings_spread(df: &DataFrame) -> Result<Figure> {
+/// `final_val_acc_mean`, `_min`, `_max`. A metric no setting has is left out; `None` when
+/// no setting has either (untested runs without a validation split): nothing to draw.
+pub(crate) fn settings_spread(df: &DataFrame) -> Result<Option<Figure>> {
     const FIGURE: &str = "settings_spread";
     require_rows(df, FIGURE)?;
     let settings = strings(df, "label", FIGURE)?;
@@ -170,17 +171,14 @@ pub fn settings_spread(df: &DataFrame) -> Result<Figure> {
         });
     }
     if panels.is_empty() {
-        anyhow::bail!(
-            "{FIGURE}: no setting has a test or validation accuracy to draw (test the runs \
-             with `cnn train --test`, or train with a validation split)"
-        );
+        return Ok(None);
     }
     let bars = Bars {
         models: settings,
         panels,
     };
     let height = bars.panel_height() * bars.panels.len() as u32;
-    Ok(Figure::new(860, height, bars))
+    Ok(Some(Figure::new(860, height, bars)))
 }
 
 impl Paint for Bars {

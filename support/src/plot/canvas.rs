@@ -48,6 +48,20 @@ pub(crate) fn anchored(style: TextStyle<'static>, h: HPos, v: VPos) -> TextStyle
     style.pos(Pos::new(h, v))
 }
 
+/// Draws a figure's title, bold `size`, centred in the band of height `band` at its top.
+pub(crate) fn title<DB: DrawingBackend>(
+    area: &Area<DB>,
+    text: &str,
+    band: u32,
+    size: u32,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let (width, _) = area.dim_in_pixel();
+    centered(area, text, (width as i32 / 2, band as i32 / 2), bold(size))
+}
+
 /// Draws `text` centred on `(x, y)`.
 pub(crate) fn centered<DB: DrawingBackend>(
     area: &Area<DB>,

@@ -148,15 +148,9 @@ impl Paint for Regions {
     where
         DB::ErrorType: 'static,
     {
-        let (width, _) = area.dim_in_pixel();
         let (h, w) = (self.image.height, self.image.width);
         let title = format!("Fractional max-pooling regions on a {h}x{w} image");
-        canvas::centered(
-            area,
-            &title,
-            (width as i32 / 2, TITLE_H as i32 / 2),
-            bold(18),
-        )?;
+        canvas::title(area, &title, TITLE_H, 18)?;
         let grid_color = RGBColor(255, 140, 0).mix(0.8).stroke_width(1);
         for (k, panel) in self.panels.iter().enumerate() {
             let left = 8 + (k as u32 * PANEL_W) as i32;
@@ -260,14 +254,7 @@ impl Paint for Repeated {
     where
         DB::ErrorType: 'static,
     {
-        let (width, _) = area.dim_in_pixel();
-        let title = "The same image pooled again and again";
-        canvas::centered(
-            area,
-            title,
-            (width as i32 / 2, TITLE_H as i32 / 2),
-            bold(18),
-        )?;
+        canvas::title(area, "The same image pooled again and again", TITLE_H, 18)?;
         let label_w = self.label_width() as i32;
         for (r, (name, pictures)) in self.rows.iter().enumerate() {
             let y = (TITLE_H + r as u32 * REP_ROW) as i32;

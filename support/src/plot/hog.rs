@@ -3,7 +3,7 @@
 //! of one orientation; its segment is drawn across that gradient, along the edge that
 //! makes it, so a vertical stroke shows as vertical segments.
 
-use super::canvas::{self, GREY, bold, font};
+use super::canvas::{self, GREY, font};
 use super::pixels::{self, Picture, Tone};
 use super::{Area, Figure, Paint};
 use crate::features::{Hog, HogConfig};
@@ -67,7 +67,6 @@ impl Paint for HogPicture {
     where
         DB::ErrorType: 'static,
     {
-        let (width, _) = area.dim_in_pixel();
         let (rows, cols) = (self.cells.len(), self.cells[0].len());
         let HogConfig {
             pixels_per_cell: p,
@@ -78,8 +77,7 @@ impl Paint for HogPicture {
             "HOG: {rows}x{cols} cells of {p}x{p} pixels, {bins} bins of {:.0}°",
             180.0 / bins as f64
         );
-        let middle = (width as i32 / 2, TITLE_H as i32 / 2);
-        canvas::centered(area, &title, middle, bold(17))?;
+        canvas::title(area, &title, TITLE_H, 17)?;
         let top = TITLE_H as i32;
         let (x0, y0, w, _) =
             pixels::draw_picture(area, &self.picture, (8, top), (PANEL, PANEL), Tone::Gray)?;

@@ -6,7 +6,7 @@ use super::pixels::{self, Picture, Tone};
 use super::{Area, Figure, Paint};
 use anyhow::{Context, Result, bail};
 use plotters::prelude::*;
-use tch::{Device, Kind, Tensor};
+use tch::Tensor;
 
 /// The most images one grid draws; more would be unreadable (and slow to render).
 const MAX_IMAGES: usize = 256;
@@ -68,12 +68,7 @@ impl Paint for PictureGrid {
         DB::ErrorType: 'static,
     {
         let (width, _) = area.dim_in_pixel();
-        canvas::centered(
-            area,
-            &self.title,
-            (width as i32 / 2, TITLE_H as i32 / 2),
-            canvas::bold(17),
-        )?;
+        canvas::title(area, &self.title, TITLE_H, 17)?;
         let (cw, ch) = self.cell_size();
         let left = (width.saturating_sub(cw * self.columns as u32) / 2) as i32;
         for (i, cell) in self.cells.iter().enumerate() {
@@ -106,13 +101,7 @@ impl Paint for PictureGrid {
 
 /// Integer labels from a tensor of any integer or float kind.
 fn label_values(t: &Tensor, what: &str) -> Result<Vec<i64>> {
-    let flat = t
-        .detach()
-        .to_device(Device::Cpu)
-        .to_kind(Kind::Int64)
-        .contiguous()
-        .view([-1]);
-    Vec::<i64>::try_from(&flat).with_context(|| format!("cannot read {what} as integers"))
+    crate::layout::flat_values(t).with_context(|| format!("cannot read {what} as integers"))
 }
 
 /// The name of class `k`, or the number itself when no names are given.
@@ -181,7 +170,7 @@ const MAX_ROW: usize = 8;
 /// sizes compare at a glance (a digit, its pooled versions). Each is `[H, W]`,
 /// `[C, H, W]` or `[1, C, H, W]`. Images with negative values (a convolution's output,
 /// an edge kernel) are drawn on a symmetric scale, red positive, blue negative and white
-/// zero, so that the sign shows; others in grey, as [`sample_grid`] draws them.
+/// zero, so that the sign shows; others in grey, as [`errors_grid`] draws them.
 pub fn images(title: &str, images: &[(&str, &Tensor)]) -> Result<Figure> {
     if images.is_empty() || images.len() > MAX_ROW {
         bail!(
@@ -211,34 +200,6 @@ pub fn images(title: &str, images: &[(&str, &Tensor)]) -> Result<Figure> {
         image_box: 150,
     }
     .into_figure())
-}
-
-/// Images with their true labels and, when given, the predicted ones: a prediction is
-/// green when right, red and framed when wrong. The title counts the mistakes.
-///
-/// `images` is `[N, C, H, W]` or `[N, H, W]` (`u8`, or floats: kept if in [0, 1], else
-/// stretched per image), 1 or 3 channels, at most 256 images; `labels` and `predicted`
-/// hold N class indices; `classes` names them (empty: show the numbers).
-pub fn sample_grid<S: AsRef<str>>(
-    images: &Tensor,
-    labels: &Tensor,
-    predicted: Option<&Tensor>,
-    classes: &[S],
-) -> Result<Figure> {
-    let truth = label_values(labels, "labels")?;
-    let guesses = predicted
-        .map(|p| label_values(p, "predicted labels"))
-        .transpose()?;
-    let (cells, wrong) = sample_cells(images, &truth, guesses.as_deref(), classes, "sample_grid")?;
-    let n = cells.len();
-    if n == 0 {
-        return Ok(Figure::empty("Samples", "no images to show"));
-    }
-    let title = match guesses {
-        Some(_) => format!("Samples: {wrong} of {n} misclassified"),
-        None => format!("Samples ({n})"),
-    };
-    Ok(grid(title, cells, 84))
 }
 
 /// "Show me the errors": the first `max` misclassified images (at most 256) with their

@@ -168,14 +168,8 @@ impl Paint for MapRows {
     where
         DB::ErrorType: 'static,
     {
-        let (width, _) = area.dim_in_pixel();
         let title = "Every layer's feature maps for one image";
-        canvas::centered(
-            area,
-            title,
-            (width as i32 / 2, TITLE_H as i32 / 2),
-            bold(17),
-        )?;
+        canvas::title(area, title, TITLE_H, 17)?;
         let heading = canvas::anchored(bold(12), HPos::Left, VPos::Center);
         for (r, (name, maps)) in self.rows.iter().enumerate() {
             let y = (TITLE_H + r as u32 * ROW_H) as i32;

@@ -139,8 +139,7 @@ impl Paint for Heatmap {
     where
         DB::ErrorType: 'static,
     {
-        let (width, _) = area.dim_in_pixel();
-        canvas::centered(area, &self.title, (width as i32 / 2, TITLE_H / 2), bold(17))?;
+        canvas::title(area, &self.title, TITLE_H as u32, 17)?;
         let (left, _) = self.margins();
         let cell = self.cell();
         let shades = self.intensities();

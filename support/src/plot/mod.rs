@@ -26,11 +26,12 @@ mod inside;
 mod matrix;
 mod pixels;
 
-pub use bars::{model_comparison, reproduction, settings_spread};
+pub(crate) use bars::settings_spread;
+pub use bars::{model_comparison, reproduction};
 pub use curves::{error_vs_passes, lines, training_curves};
 pub use fmp::{RegionPanel, fmp_regions, repeated_fmp};
 pub use hog::hog;
-pub use images::{bitmap_grid, errors_grid, images, sample_grid};
+pub use images::{bitmap_grid, errors_grid, images};
 pub use inside::{activations, feature_maps, filters};
 pub use matrix::{MatrixValue, confusion_matrix, matrix_figure};
 

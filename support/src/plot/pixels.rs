@@ -3,7 +3,7 @@
 use super::Area;
 use anyhow::{Context, Result, bail};
 use plotters::prelude::*;
-use tch::{Device, Kind, Tensor};
+use tch::{Kind, Tensor};
 
 /// How a one-channel picture is coloured.
 #[derive(Clone, Copy, PartialEq)]
@@ -55,26 +55,14 @@ fn to_byte(v: f32) -> u8 {
     }
 }
 
-/// Viridis at five of its colours (perceptually even, readable in grey).
-const VIRIDIS: [[f32; 3]; 5] = [
-    [68.0, 1.0, 84.0],
-    [59.0, 82.0, 139.0],
-    [33.0, 145.0, 140.0],
-    [94.0, 201.0, 98.0],
-    [253.0, 231.0, 37.0],
-];
+/// Viridis at five of its colours, `0xRRGGBB` (perceptually even, readable in grey).
+const VIRIDIS: [u32; 5] = [0x440154, 0x3b528b, 0x21918c, 0x5ec962, 0xfde725];
 
-/// ColorBrewer's RdBu reversed, at five of its colours: blue, white in the middle, red.
-const RED_BLUE: [[f32; 3]; 5] = [
-    [33.0, 102.0, 172.0],
-    [146.0, 197.0, 222.0],
-    [247.0, 247.0, 247.0],
-    [244.0, 165.0, 130.0],
-    [178.0, 24.0, 43.0],
-];
+/// ColorBrewer's RdBu reversed at five of its colours: blue, white in the middle, red.
+const RED_BLUE: [u32; 5] = [0x2166ac, 0x92c5de, 0xf7f7f7, 0xf4a582, 0xb2182b];
 
 /// The colour at `v` in [0, 1] along five evenly spaced `stops`, interpolated.
-fn ramp(stops: &[[f32; 3]; 5], v: f32) -> [u8; 3] {
+fn ramp(stops: &[u32; 5], v: f32) -> [u8; 3] {
     let v = if v.is_finite() {
         v.clamp(0.0, 1.0)
     } else {
@@ -83,21 +71,17 @@ fn ramp(stops: &[[f32; 3]; 5], v: f32) -> [u8; 3] {
     let pos = v * 4.0;
     let i = (pos.floor() as usize).min(3);
     let t = pos - i as f32;
-    let mix = |k: usize| (stops[i][k] + (stops[i + 1][k] - stops[i][k]) * t).round() as u8;
+    let channel = |c: u32, k: usize| ((c >> (16 - 8 * k)) & 0xff) as f32;
+    let mix = |k: usize| {
+        let (a, b) = (channel(stops[i], k), channel(stops[i + 1], k));
+        (a + (b - a) * t).round() as u8
+    };
     [mix(0), mix(1), mix(2)]
 }
 
 /// The values of a tensor as `f32` on the CPU, with its shape.
 fn values(t: &Tensor) -> Result<(Vec<i64>, Vec<f32>)> {
-    let shape = t.size();
-    let flat = t
-        .detach()
-        .to_device(Device::Cpu)
-        .to_kind(Kind::Float)
-        .contiguous()
-        .view([-1]);
-    let data = Vec::<f32>::try_from(&flat).context("cannot read the tensor's values")?;
-    Ok((shape, data))
+    Ok((t.size(), crate::layout::flat_values(t)?))
 }
 
 /// Scales values to [0, 1]: `u8` images by 1/255; others kept when already in [0, 1],
@@ -203,41 +187,41 @@ pub(crate) fn channel_pictures(activations: &Tensor, what: &str) -> Result<Vec<P
 /// Small matrices `[N, H, W]` as one-channel pictures on one shared scale: the
 /// minimum over all of them maps to 0 and the maximum to 1.
 pub(crate) fn matrix_pictures(matrices: &Tensor, what: &str) -> Result<Vec<Picture>> {
-    let (shape, mut data) = values(matrices)?;
-    let (h, w) = match shape[..] {
-        [_, h, w] if h > 0 && w > 0 => (h as usize, w as usize),
-        _ => bail!("{what} must be a stack of matrices [N, H, W], got shape {shape:?}"),
-    };
-    let finite = data.iter().copied().filter(|v| v.is_finite());
-    let (lo, hi) = finite.fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), v| {
-        (l.min(v), h.max(v))
-    });
-    let span = if hi > lo { hi - lo } else { 1.0 };
-    data.iter_mut().for_each(|v| *v = (*v - lo) / span);
-    Ok(data
-        .chunks_exact(h * w)
-        .map(|m| Picture {
-            height: h,
-            width: w,
-            channels: 1,
-            data: m.to_vec(),
-        })
-        .collect())
+    stack_pictures(matrices, what, |data| {
+        let finite = data.iter().copied().filter(|v| v.is_finite());
+        let (lo, hi) = finite.fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), v| {
+            (l.min(v), h.max(v))
+        });
+        let span = if hi > lo { hi - lo } else { 1.0 };
+        data.iter_mut().for_each(|v| *v = (*v - lo) / span);
+    })
 }
 
 /// Small signed matrices `[N, H, W]` as one-channel pictures on one symmetric scale:
 /// `0.5 + v / (2 max|v|)`, so zero is 0.5 (white in [`Tone::Diverging`]) and the sign of
 /// every value shows, comparably across all of them.
 pub(crate) fn signed_pictures(matrices: &Tensor, what: &str) -> Result<Vec<Picture>> {
+    stack_pictures(matrices, what, |data| {
+        let finite = data.iter().copied().filter(|v| v.is_finite());
+        let largest = finite.fold(0f32, |m, v| m.max(v.abs()));
+        let scale = if largest > 0.0 { 0.5 / largest } else { 0.0 };
+        data.iter_mut().for_each(|v| *v = 0.5 + *v * scale);
+    })
+}
+
+/// A stack of matrices `[N, H, W]` as one-channel pictures, their values first mapped
+/// into [0, 1] together by `scale`.
+fn stack_pictures(
+    matrices: &Tensor,
+    what: &str,
+    scale: impl FnOnce(&mut [f32]),
+) -> Result<Vec<Picture>> {
     let (shape, mut data) = values(matrices)?;
     let (h, w) = match shape[..] {
         [_, h, w] if h > 0 && w > 0 => (h as usize, w as usize),
         _ => bail!("{what} must be a stack of matrices [N, H, W], got shape {shape:?}"),
     };
-    let finite = data.iter().copied().filter(|v| v.is_finite());
-    let largest = finite.fold(0f32, |m, v| m.max(v.abs()));
-    let scale = if largest > 0.0 { 0.5 / largest } else { 0.0 };
-    data.iter_mut().for_each(|v| *v = 0.5 + *v * scale);
+    scale(&mut data);
     Ok(data
         .chunks_exact(h * w)
         .map(|m| Picture {

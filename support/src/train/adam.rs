@@ -4,15 +4,14 @@
 //! add the gradient, the same for the second moment, square root, divide, add epsilon,
 //! add to the weights), each a full pass over memory. Here each `f32` CPU parameter is
 //! updated in one Rust loop that reads the weight, gradient and both moments once, split
-//! over libtorch's threads: LeNet-5's 1.26 M parameters took about 1.3 ms against 6 ms
-//! for libtorch's step. Other devices and kinds run the same formulas as tensor ops.
+//! over libtorch's threads, several times faster than libtorch's step. Other devices and
+//! kinds run the same formulas as tensor ops.
 //!
 //! The calling thread updates one share itself: right after the backward pass libtorch's
 //! OpenMP workers still spin on the other cores, so threads of ours that only wait there
-//! double the step (LeNet-5 on 2 cores: 2.8 ms with the caller waiting, 1.5 ms with it
-//! working). The crate's other CPU kernels (the dropout mask, the FMP region maxima) keep
-//! the caller waiting: with it working, the FMP net trained about 7 % slower (7
-//! interleaved pairs of 10-second `cnn bench-side` runs, Graham's regions, batch 32).
+//! would double the step. The crate's other CPU kernels (the dropout mask, the FMP region
+//! maxima) keep the caller waiting: with it working, the FMP net trained slower. The
+//! measurements: docs/speed-history.md, "Measurements behind the code's comments".
 //!
 //! The gradients come from `autograd.grad` rather than `backward`, so they are fresh
 //! tensors: nothing accumulates into `.grad`, and nothing has to zero it between steps.
@@ -194,17 +193,16 @@ impl Coefficients {
 
 /// Moments below this are set to zero.
 ///
-/// A weight whose gradient is zero (one that feeds a dead ReLU unit: 40 % of LeNet-5's
-/// after 200 steps) keeps a first moment that shrinks by `BETA1` every step. After about
-/// 700 steps it falls below `f32::MIN_POSITIVE` into the subnormal numbers, and every
-/// multiply that reads or makes one costs an Intel core about a hundred cycles: LeNet-5
-/// trained at 1,400 images/s for its first 500 steps and at 900 after them. A first moment
-/// under 1e-30 moves its weight by at most `step_size * 1e-30 / EPS` (1e-25 at a rate of
+/// A weight whose gradient is zero (one that feeds a dead ReLU unit, as many of
+/// LeNet-5's do) keeps a first moment that shrinks by `BETA1` every step. After about 700
+/// steps it falls below `f32::MIN_POSITIVE` into the subnormal numbers, and every multiply
+/// that reads or makes one costs an Intel core about a hundred cycles, which slowed
+/// LeNet-5's training by about a third (docs/speed-history.md). A first moment under
+/// 1e-30 moves its weight by at most `step_size * 1e-30 / EPS` (1e-25 at a rate of
 /// 0.001), far below a weight's `f32` precision, and a second moment under 1e-30 adds less
 /// than 1e-15 to the step's denominator, whose `EPS` is 1e-8: zero takes the same step.
-/// With the flush, that run kept its speed to the end of the epoch. The tensor-op step for
-/// other devices and kinds leaves its moments as they are: NVIDIA GPUs are said to handle
-/// subnormal `f32` numbers at full speed, which has not been measured here.
+/// The tensor-op step for other devices and kinds leaves its moments as they are: NVIDIA
+/// GPUs are said to handle subnormal `f32` numbers at full speed.
 const NEGLIGIBLE: f32 = 1e-30;
 
 fn flush(x: f32) -> f32 {

@@ -16,11 +16,11 @@ use std::path::{Path, PathBuf};
 use tch::{Tensor, nn};
 
 /// The checkpoint's file name inside a run folder.
-pub const CHECKPOINT: &str = "checkpoint.safetensors";
+pub(crate) const CHECKPOINT: &str = "checkpoint.safetensors";
 /// The history's file name inside a run folder.
-pub const HISTORY: &str = "history.csv";
+pub(crate) const HISTORY: &str = "history.csv";
 /// The configuration's file name inside a run folder.
-pub const CONFIG: &str = "config.json";
+pub(crate) const CONFIG: &str = "config.json";
 
 /// Where run folders live (see the module doc).
 pub fn runs_root() -> PathBuf {
@@ -41,6 +41,19 @@ pub fn run_dir(run: &str) -> PathBuf {
     } else {
         runs_root().join(run)
     }
+}
+
+/// `<model>-<data set>-<seconds since 1970>`: the name of a run started without one,
+/// unique enough for runs started by hand.
+pub fn default_run_name(model: &str, dataset: &str) -> String {
+    format!("{model}-{dataset}-{}", unix_secs())
+}
+
+/// Seconds since 1970, as run names and lock records give times.
+pub(crate) fn unix_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// Creates the run folder, with an error that says what to do if it can't.
@@ -92,7 +105,7 @@ pub fn read_record(run: &str) -> Result<RunRecord> {
 }
 
 /// Reads the `config.json` in the run folder `dir`.
-fn read_record_in(dir: &Path) -> Result<RunRecord> {
+pub(crate) fn read_record_in(dir: &Path) -> Result<RunRecord> {
     let path = dir.join(CONFIG);
     let text = std::fs::read_to_string(&path).with_context(|| {
         format!(
@@ -121,7 +134,7 @@ pub fn read_history(run: &str) -> Result<Vec<EpochRecord>> {
 /// What the run folder `dir` holds already, as the messages about replacing it name it:
 /// `4 epochs (fmp-tiny on fashion-mnist)`, or `2 of 4 epochs (...)` for an unfinished run;
 /// `None` when it holds none of a run's files.
-pub fn describe_run(dir: &Path) -> Option<String> {
+pub(crate) fn describe_run(dir: &Path) -> Option<String> {
     if ![CONFIG, HISTORY, CHECKPOINT]
         .iter()
         .any(|f| dir.join(f).exists())
@@ -147,7 +160,7 @@ pub fn describe_run(dir: &Path) -> Option<String> {
 }
 
 /// The folder of `run`, or an error listing where it looked.
-pub fn existing_run_dir(run: &str) -> Result<PathBuf> {
+pub(crate) fn existing_run_dir(run: &str) -> Result<PathBuf> {
     let dir = run_dir(run);
     if !dir.is_dir() {
         bail!(
@@ -165,7 +178,7 @@ pub(crate) fn write_history(dir: &Path, records: &[EpochRecord]) -> Result<()> {
 }
 
 /// Saves every variable of `vs` as `checkpoint.safetensors`, through a temporary file.
-pub fn save_checkpoint(vs: &nn::VarStore, dir: &Path) -> Result<()> {
+pub(crate) fn save_checkpoint(vs: &nn::VarStore, dir: &Path) -> Result<()> {
     let target = dir.join(CHECKPOINT);
     // `VarStore::save` picks the format by extension, so the temporary name keeps it.
     let tmp = dir.join(format!(
@@ -185,9 +198,11 @@ pub fn save_checkpoint(vs: &nn::VarStore, dir: &Path) -> Result<()> {
     result
 }
 
-/// Loads a checkpoint into `vs` after checking that every variable is there with the
-/// same shape, so that a checkpoint of another model is a clear error.
-pub fn load_checkpoint(vs: &mut nn::VarStore, path: &Path) -> Result<()> {
+/// Loads the checkpoint of the run in folder `dir` into `vs` after checking that every
+/// variable is there with the same shape, so that a checkpoint of another model is a
+/// clear error.
+pub fn load_checkpoint(vs: &mut nn::VarStore, dir: &Path) -> Result<()> {
+    let path = &dir.join(CHECKPOINT);
     if !path.is_file() {
         bail!(
             "there is no checkpoint {}; a run saves one after its first complete epoch",

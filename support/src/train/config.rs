@@ -133,11 +133,9 @@ pub enum LrSchedule {
 
 impl LrSchedule {
     /// Graham's FMP schedule for MNIST, `exp(-0.01 * epoch)`, from 0.01 instead of his
-    /// 0.003. One epoch of `graham-mnist` on a 10,000-digit MNIST validation split: 90.4 %
-    /// at 0.003 from Kaiming's start (0.01 and 0.03 diverged); 95.9 % at 0.01 with the
-    /// unit-variance start ([`crate::models::FmpConfig::unit_variance_init`]). A trial
-    /// version calibrated on a data batch gave 90.7 % at 0.003 and 94.9 % at 0.01, and
-    /// diverged at 0.03 and 0.1.
+    /// 0.003: with the unit-variance start
+    /// ([`crate::models::FmpConfig::unit_variance_init`]) the larger rate learns faster
+    /// without diverging (docs/recipe-measurements.md).
     pub fn graham_mnist() -> Self {
         LrSchedule::Exponential {
             initial: 0.01,
@@ -156,10 +154,8 @@ impl LrSchedule {
     }
 
     /// LeNet-5's 20 passes with Adam: five steps of 4 epochs, each rate about a third of
-    /// the one before, 0.003, 0.001, 0.0003, 0.0001, 0.00003. On 5,000 held-out MNIST
-    /// training digits this left 1.28 % error where [`LrSchedule::lecun`]'s shape times 2
-    /// (0.001 for 2 epochs down to 0.00002) left 1.52 %: the net underfitted at the smaller
-    /// rates (99.3 % training accuracy against 99.7 %).
+    /// the one before, 0.003, 0.001, 0.0003, 0.0001, 0.00003. At [`LrSchedule::lecun`]'s
+    /// smaller rates the net underfitted (docs/recipe-measurements.md).
     pub fn lecun_adam() -> Self {
         LrSchedule::Steps {
             steps: vec![(4, 0.003), (4, 0.001), (4, 0.0003), (4, 0.0001)],
@@ -168,11 +164,8 @@ impl LrSchedule {
     }
 
     /// Notebook 502's four epochs of Adam: 0.003, 0.001, 0.0003, then 0.0001. The large
-    /// first steps learn quickly and the small last ones settle the weights. On 5,000
-    /// held-out MNIST digits (one pass, without augmentation) this left 0.88 %, 0.90 % and
-    /// 0.94 % error at seeds 0, 1 and 2, where the earlier three epochs (0.003, 0.001,
-    /// 0.0001) with the course's rotation left 1.18-1.34 %, 0.94 % and 1.02 %, and a
-    /// constant 0.001 for three epochs 2.66 %.
+    /// first steps learn quickly and the small last ones settle the weights; it was ahead
+    /// of the alternatives tried at every seed (docs/notebooks.md).
     pub fn course_fmp() -> Self {
         LrSchedule::Steps {
             steps: vec![(1, 0.003), (1, 0.001), (1, 0.0003)],

@@ -30,8 +30,8 @@ pub struct EvalOpts {
 
 impl EvalOpts {
     /// The test split on `device` (pass `vs.device()`), in batches of 64 on a CPU and 256
-    /// elsewhere. On a CPU the smaller batch keeps each layer's activations in cache: 12
-    /// passes of fmp-mnist over the 10,000 test images took 61 s at 64 against 83 s at 256.
+    /// elsewhere. On a CPU the smaller batch keeps each layer's activations in cache, which
+    /// made repeated passes of fmp-mnist faster (docs/speed-history.md).
     pub fn new(device: Device) -> Self {
         EvalOpts {
             split: Split::Test,

@@ -73,10 +73,13 @@ pub fn fit(
     config: &FitConfig,
 ) -> Result<History> {
     check_before_fit(model, data, config, vs.device())?;
-    let run = config
-        .run
-        .clone()
-        .unwrap_or_else(|| default_run_name(&data.name));
+    let run = config.run.clone().unwrap_or_else(|| {
+        let label = model
+            .spec()
+            .and_then(|s| s.preset_name())
+            .unwrap_or("model");
+        super::checkpoint::default_run_name(label, &data.name)
+    });
     let dir = run_dir(&run);
     let _lock = RunLock::acquire(&dir)?;
     if let Some(old) = describe_run(&dir) {
@@ -96,7 +99,7 @@ pub fn fit(
             data: data.loaded.clone(),
         },
     )?;
-    tch::manual_seed(config.seed as i64);
+    crate::seed(config.seed);
     train_epochs(model, vs, data, config, dir, Vec::new())
 }
 
@@ -110,9 +113,7 @@ pub fn resume(
     data: &Dataset,
     config: &FitConfig,
 ) -> Result<History> {
-    let Some(run) = config.run.as_deref() else {
-        bail!("resume needs the run's name: set `run: Some(\"<name>\".into())` in the FitConfig");
-    };
+    let run = named_run(config, "resume")?;
     let dir = super::checkpoint::existing_run_dir(run)?;
     check_fit(model, data, config, vs.device())?;
     let _lock = RunLock::acquire(&dir)?;
@@ -123,7 +124,7 @@ pub fn resume(
         Vec::new()
     };
     if !records.is_empty() {
-        load_checkpoint(vs, &dir.join(CHECKPOINT))?;
+        load_checkpoint(vs, &dir)?;
     }
     check_output(model, data, vs.device())?;
     if records.len() >= config.epochs {
@@ -135,7 +136,7 @@ pub fn resume(
         return Ok(History::new(records, dir, Outcome::Finished));
     }
     println!("resuming run {run} after epoch {}", records.len());
-    tch::manual_seed(config.seed.wrapping_add(records.len() as u64) as i64);
+    crate::seed(config.seed.wrapping_add(records.len() as u64));
     train_epochs(model, vs, data, config, dir, records)
 }
 
@@ -150,9 +151,7 @@ pub fn fit_or_resume(
     data: &Dataset,
     config: &FitConfig,
 ) -> Result<History> {
-    let Some(run) = config.run.as_deref() else {
-        bail!("fit_or_resume needs the run's name: set `run: Some(\"<name>\".into())`");
-    };
+    let run = named_run(config, "fit_or_resume")?;
     check_before_fit(model, data, config, vs.device())?;
     let dir = run_dir(run);
     let _lock = RunLock::acquire(&dir)?;
@@ -175,12 +174,14 @@ pub fn fit_or_resume(
     resume(model, vs, data, config)
 }
 
-/// `<data set>-<seconds since 1970>`, unique enough for runs started by hand.
-fn default_run_name(dataset: &str) -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    format!("{dataset}-{secs}")
+/// The run `config` names; `caller`, which cannot work without one, says so otherwise.
+fn named_run<'a>(config: &'a FitConfig, caller: &str) -> Result<&'a str> {
+    match config.run.as_deref() {
+        Some(run) => Ok(run),
+        None => bail!(
+            "{caller} needs the run's name: set `run: Some(\"<name>\".into())` in the FitConfig"
+        ),
+    }
 }
 
 /// Removes a previous run's checkpoint, history, test and event files from `dir`.
@@ -360,7 +361,7 @@ fn estimate_curvature(
     )
 }
 
-/// The finished epoch's line: `loss 0.31 acc 0.912 | val loss ... | 12s, 1450 img/s`.
+/// The finished epoch's line: loss and accuracy, the validation's if any, its time and speed.
 fn epoch_line(r: &EpochRecord) -> String {
     let val = match (r.val_loss, r.val_acc) {
         (Some(l), Some(a)) => format!(" | val loss {l:.4} acc {a:.4}"),

@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The history's column names, in order.
-pub const HISTORY_COLUMNS: [&str; 8] = [
+pub(crate) const HISTORY_COLUMNS: [&str; 8] = [
     "epoch",
     "lr",
     "train_loss",
@@ -112,7 +112,7 @@ pub fn to_frame(records: &[EpochRecord]) -> DataFrame {
 }
 
 /// The CSV text of `records`, with a header; missing values are empty fields.
-pub fn to_csv(records: &[EpochRecord]) -> String {
+pub(crate) fn to_csv(records: &[EpochRecord]) -> String {
     let mut out = HISTORY_COLUMNS.join(",");
     out.push('\n');
     let opt = |v: Option<f64>| v.map_or_else(String::new, |v| v.to_string());
@@ -134,7 +134,7 @@ pub fn to_csv(records: &[EpochRecord]) -> String {
 }
 
 /// Reads a `history.csv` written by [`to_csv`].
-pub fn read_csv(path: &Path) -> Result<Vec<EpochRecord>> {
+pub(crate) fn read_csv(path: &Path) -> Result<Vec<EpochRecord>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the history {}", path.display()))?;
     let mut lines = text.lines();

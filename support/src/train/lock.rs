@@ -27,7 +27,7 @@
 //! Taking a folder's lock again in the thread that holds it shares the held lock, so that
 //! the command line can hold a run's lock across `fit` and the test after it.
 
-use super::checkpoint::create_run_dir;
+use super::checkpoint::{create_run_dir, unix_secs};
 use super::timing::human_seconds;
 use crate::atomic;
 use anyhow::{Context, Result, anyhow};
@@ -37,9 +37,9 @@ use std::path::{Path, PathBuf};
 use std::rc::{Rc, Weak};
 
 /// The file in a run folder whose kernel lock is the run's one writer.
-pub const LOCK_FILE: &str = ".lock";
+pub(crate) const LOCK_FILE: &str = ".lock";
 /// Who holds the lock (pid, host, start), for the message a second writer gets.
-pub const HOLDER_FILE: &str = ".lock-holder";
+pub(crate) const HOLDER_FILE: &str = ".lock-holder";
 
 /// A run folder held for writing; the lock goes when the last handle to it is dropped.
 /// Handles are shared within one thread (see the module doc), so they are not `Send`.
@@ -95,6 +95,14 @@ impl RunLock {
     /// The run folder, as the file system resolves it.
     pub fn dir(&self) -> &Path {
         &self.held.dir
+    }
+
+    /// What the locked folder holds already, as a message names it: `4 epochs (fmp-tiny on
+    /// fashion-mnist)`, or `2 of 4 epochs (...)` for an unfinished run; `None` when it
+    /// holds none of a run's files. Asked while holding the lock, the answer stays true
+    /// until the lock is let go.
+    pub fn existing_run(&self) -> Option<String> {
+        super::checkpoint::describe_run(self.dir())
     }
 }
 
@@ -212,12 +220,6 @@ fn host_name() -> String {
     } else {
         "an unnamed host".into()
     }
-}
-
-fn unix_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 #[cfg(test)]

@@ -9,7 +9,8 @@
 //! `config.rs` holds the configuration, `adam.rs` the fused Adam, `sdlm.rs` the 1998
 //! LeNet-5's optimizer, `fit.rs` the loop,
 //! `checks.rs` what is checked before it starts, `history.rs` the per-epoch record,
-//! `checkpoint.rs` the run folders, `lock.rs` their one writer at a time,
+//! `checkpoint.rs` the run folders, `lock.rs` their one writer at a time, `rebuild.rs`
+//! a run's net and data built again,
 //! `evaluate.rs` evaluation and repeated passes,
 //! `timing.rs` epoch-time estimates, `progress.rs` the progress line, `live.rs` the
 //! training curves drawn as they grow in a notebook, `results.rs` a
@@ -27,13 +28,16 @@ mod interrupt;
 mod live;
 pub mod lock;
 mod progress;
+pub mod rebuild;
 pub mod results;
 pub mod sdlm;
 pub mod tensorboard;
 pub mod test_record;
 pub mod timing;
 
-pub use checkpoint::{load_checkpoint, read_history, read_record, run_dir, runs_root};
+pub use checkpoint::{
+    default_run_name, load_checkpoint, read_history, read_record, run_dir, runs_root,
+};
 pub use checks::check_before_fit;
 pub(crate) use checks::check_weight_decay;
 pub use config::{FitConfig, LrSchedule, Optimizer, Stepper};
@@ -43,6 +47,8 @@ pub use evaluate::{
 pub use fit::{Diverged, fit, fit_or_resume, resume};
 pub use history::{EpochRecord, History, Outcome};
 pub use lock::RunLock;
+pub use rebuild::{Rebuilt, rebuild};
 pub use results::Results;
-pub use test_record::{TEST_FILE, TestRecord, read_test, test_once};
+pub(crate) use test_record::read_test;
+pub use test_record::{TestRecord, test_once};
 pub use timing::{EpochEstimate, compare_devices, estimate_epoch_time};

@@ -24,7 +24,7 @@ pub struct Results {
     /// How tables and figures name the model, e.g. "FMP (pseudorandom overlapping)".
     pub model: String,
     pub dataset: String,
-    /// True for a `CNN_QUICK` run.
+    /// True when the data was a quick subset (`CNN_QUICK`).
     pub quick: bool,
     /// Trainable values.
     pub parameters: i64,
@@ -38,7 +38,8 @@ pub struct Results {
 
 impl Results {
     /// The numbers of a model trained on `data` (its variables in `vs`, its training in
-    /// `history`), with one-pass test accuracy `accuracy`.
+    /// `history`), with one-pass test accuracy `accuracy`; quick when `data` was loaded in
+    /// quick mode.
     pub fn new(
         model: &str,
         data: &Dataset,
@@ -49,7 +50,7 @@ impl Results {
         Results {
             model: model.to_string(),
             dataset: data.name.clone(),
-            quick: crate::quick_mode(),
+            quick: data.loaded.as_ref().is_some_and(|l| l.quick),
             parameters: parameter_count(vs),
             epochs: history.epochs() as i64,
             seconds_per_epoch: history.seconds_per_epoch(),

@@ -93,7 +93,7 @@ fn now() -> f64 {
 }
 
 /// One `events.out.tfevents.<time>.<host>` file in a run folder.
-pub struct EventWriter {
+pub(crate) struct EventWriter {
     path: PathBuf,
     bytes: Vec<u8>,
 }
@@ -117,11 +117,6 @@ impl EventWriter {
     pub fn scalars(&mut self, step: i64, scalars: &[(&str, f64)]) -> Result<()> {
         record(&mut self.bytes, &event(now(), step, None, scalars));
         crate::atomic::write(&self.path, &self.bytes)
-    }
-
-    /// The file's path.
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 }
 

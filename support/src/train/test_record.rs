@@ -16,7 +16,7 @@ use std::path::Path;
 use tch::Device;
 
 /// The file in a run's folder that holds its [`TestRecord`].
-pub const TEST_FILE: &str = "test.json";
+pub(crate) const TEST_FILE: &str = "test.json";
 
 /// A finished run's test errors, with what is needed to read them.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -42,8 +42,23 @@ fn one() -> usize {
     1
 }
 
+/// `test error 1.23 % (1 pass), 0.98 % (12 passes)`.
+impl std::fmt::Display for TestRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "test error {:.2} % (1 pass)",
+            100.0 * self.error_one_pass
+        )?;
+        if let Some(e) = self.error_passes {
+            write!(f, ", {:.2} % ({} passes)", 100.0 * e, self.passes)?;
+        }
+        Ok(())
+    }
+}
+
 /// Reads a run folder's test record; `None` when the run was never tested.
-pub fn read_test(dir: &Path) -> Result<Option<TestRecord>> {
+pub(crate) fn read_test(dir: &Path) -> Result<Option<TestRecord>> {
     let path = dir.join(TEST_FILE);
     if !path.exists() {
         return Ok(None);
@@ -80,7 +95,7 @@ pub fn test_once(
         return Ok(record);
     }
     let opts = EvalOpts::new(device);
-    tch::manual_seed(config.seed as i64);
+    crate::seed(config.seed);
     let (one, many) = if passes > 1 && model.random_at_test_time() {
         let curve = ensemble_curve(model, data, &opts, &[1, passes])?;
         (curve.accuracy(1)?, Some(curve.accuracy(passes)?))

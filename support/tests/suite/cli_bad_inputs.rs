@@ -3,12 +3,11 @@
 
 use crate::cli_util::{cnn, stderr};
 use std::path::Path;
-use support::data::synthetic::{self, Spelling};
+use support::data::synthetic;
 
 /// A Fashion-MNIST folder whose test images are a directory, not a file.
 fn damaged_fashion_mnist(dir: &Path) {
-    let e = synthetic::examples(20, 1, 28, 10, 1);
-    synthetic::write_idx(dir, &e, &e, Spelling::Dashed, true).unwrap();
+    synthetic::write("fashion-mnist", dir, 20, 20).unwrap();
     let images = dir.join("t10k-images-idx3-ubyte.gz");
     std::fs::remove_file(&images).unwrap();
     std::fs::create_dir(&images).unwrap();

@@ -9,9 +9,12 @@ use std::fs;
 use std::path::Path;
 use std::process::{Child, Output};
 use std::time::{Duration, Instant};
-use support::train::checkpoint::HISTORY;
-use support::train::lock::HOLDER_FILE;
-use support::train::{TEST_FILE, read_history};
+use support::train::read_history;
+
+/// The files of a run folder this test looks at, by their names on disk.
+const HISTORY: &str = "history.csv";
+const HOLDER_FILE: &str = ".lock-holder";
+const TEST_FILE: &str = "test.json";
 
 /// Epochs of the first training in the two-at-once tests: enough that it still runs
 /// when the second, started once the first holds the lock, has loaded its data.
@@ -106,7 +109,7 @@ fn event_files(run: &Path) -> usize {
 fn two_at_once(extra: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
     let runs = tempfile::tempdir().unwrap();
     let run = runs.path().join("same");
-    let r = run.to_str().unwrap();
+    let r = "same"; // the run name; its folder is `run`
     let mut first = Background::start(&train(r, LONG, extra), runs.path());
     wait_until("lock record from the first", || {
         run.join(HOLDER_FILE).exists()
@@ -132,7 +135,11 @@ fn two_at_once(extra: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", stderr(&out));
     assert!(stdout.contains("run saved in"), "{stdout}");
-    let epochs: Vec<i64> = read_history(r).unwrap().iter().map(|e| e.epoch).collect();
+    let epochs: Vec<i64> = read_history(&run.to_string_lossy())
+        .unwrap()
+        .iter()
+        .map(|e| e.epoch)
+        .collect();
     let long: i64 = LONG.parse().unwrap();
     assert_eq!(epochs, (1..=long).collect::<Vec<_>>());
     assert_eq!(event_files(&run), 1, "one writer's TensorBoard events");
@@ -159,7 +166,7 @@ fn a_sweep_task_started_twice_fails_in_its_second_copy_and_the_first_finishes_te
 fn a_trainer_killed_with_sigkill_leaves_no_stale_lock_and_its_run_resumes() {
     let runs = tempfile::tempdir().unwrap();
     let run = runs.path().join("killed");
-    let r = run.to_str().unwrap();
+    let r = "killed"; // the run name; its folder is `run`
     let mut trainer = Background::start(&train(r, "1000", &[]), runs.path());
     wait_until("epoch saved", || epochs_in(&run) >= 1);
     trainer.child().kill().unwrap(); // SIGKILL: no handler, no cleanup runs
@@ -187,7 +194,7 @@ fn a_trainer_killed_with_sigkill_leaves_no_stale_lock_and_its_run_resumes() {
 fn train_on_a_run_name_that_holds_a_run_is_refused_and_changes_nothing() {
     let runs = tempfile::tempdir().unwrap();
     let run = runs.path().join("kept");
-    let r = run.to_str().unwrap();
+    let r = "kept"; // the run name; its folder is `run`
     let out = cnn(&train(r, "2", &[]), runs.path());
     assert!(out.status.success(), "{}", stderr(&out));
     for (planned, held) in [("2", "2 epochs"), ("3", "2 of 3 epochs")] {
@@ -217,7 +224,7 @@ fn train_on_a_run_name_that_holds_a_run_is_refused_and_changes_nothing() {
 fn train_with_replace_trains_the_run_afresh_and_says_so() {
     let runs = tempfile::tempdir().unwrap();
     let run = runs.path().join("replaced");
-    let r = run.to_str().unwrap();
+    let r = "replaced"; // the run name; its folder is `run`
     let out = cnn(&train(r, "2", &["--test"]), runs.path());
     assert!(out.status.success(), "{}", stderr(&out));
     let out = cnn(&train(r, "1", &["--replace", "--test"]), runs.path());

@@ -124,7 +124,8 @@ fn cnn_recipes_lists_every_recipe_with_its_source() {
     let out = cnn(&["recipes"], runs.path());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success());
-    for name in support::recipes::RECIPE_NAMES {
+    for recipe in support::recipes::all() {
+        let name = &recipe.name;
         assert!(
             text.contains(&format!("{name} (")),
             "{name} missing:\n{text}"

@@ -106,3 +106,73 @@ fn train_into_a_log_file_writes_one_plain_line_per_short_epoch() {
     assert!(epochs[0].starts_with("epoch 1/2 lr "), "{stdout}");
     assert!(epochs[1].starts_with("epoch 2/2 lr "), "{stdout}");
 }
+
+#[test]
+fn a_run_name_that_is_a_path_is_refused_and_nothing_is_written() {
+    let runs = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let absolute = outside.path().join("abs");
+    for name in ["../escaped", absolute.to_str().unwrap(), "a/b"] {
+        let out = cnn(
+            &[
+                "train",
+                "fmp-tiny",
+                "--dataset",
+                "synthetic-mnist",
+                "--quick",
+                "--epochs",
+                "1",
+                "--run-name",
+                name,
+            ],
+            runs.path(),
+        );
+        let err = stderr(&out);
+        assert!(!out.status.success(), "--run-name {name} was accepted");
+        assert!(
+            err.contains("not a plain file name") && err.contains("CNN_RUNS_DIR"),
+            "{name}: {err}"
+        );
+    }
+    assert!(!absolute.exists(), "a run was written at the absolute path");
+    assert!(
+        !runs.path().parent().unwrap().join("escaped").exists(),
+        "a run was written beside the runs folder"
+    );
+}
+
+#[test]
+fn eval_with_zero_repeats_is_refused() {
+    let runs = tempfile::tempdir().unwrap();
+    let out = cnn(&["eval", "any-run", "--repeats", "0"], runs.path());
+    assert!(!out.status.success(), "--repeats 0 was accepted");
+    assert!(stderr(&out).contains("--repeats"), "{}", stderr(&out));
+}
+
+#[test]
+fn report_over_runs_without_an_accuracy_prints_its_table_and_exits_0() {
+    let runs = tempfile::tempdir().unwrap();
+    let out = cnn(
+        &[
+            "train",
+            "fmp-tiny",
+            "--dataset",
+            "synthetic-mnist",
+            "--quick",
+            "--epochs",
+            "1",
+            "--run-name",
+            "untested",
+        ],
+        runs.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = cnn(&["report", runs.path().to_str().unwrap()], runs.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("untested"));
+    let page = std::fs::read_to_string(runs.path().join("report.md")).unwrap();
+    assert!(
+        page.contains("No figure: no run has a test or validation accuracy"),
+        "{page}"
+    );
+}

@@ -125,20 +125,21 @@ fn the_scripts_run_each_task_as_one_cnn_train_line() {
     assert!(stderr(&out).contains("other tasks"), "{}", stderr(&out));
 }
 
-/// A finished, tested run of fmp-tiny on synthetic digits in `dir`.
-fn train_tested(runs: &Path, dir: &Path, extra: &[&str]) {
-    let dir = dir.to_str().unwrap();
+/// A finished, tested run of fmp-tiny on synthetic digits in `dir`: the run named as the
+/// folder, in its parent as the runs folder.
+fn train_tested(dir: &Path, extra: &[&str]) {
+    let name = dir.file_name().unwrap().to_str().unwrap();
     let mut args = vec![
         "train",
         "fmp-tiny",
         "--run-name",
-        dir,
+        name,
         "--test",
         "--continue",
     ];
     args.extend(QUICK_DATA);
     args.extend(extra);
-    let out = cnn(&args, runs);
+    let out = cnn(&args, dir.parent().unwrap());
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
@@ -146,9 +147,9 @@ fn train_tested(runs: &Path, dir: &Path, extra: &[&str]) {
 fn continue_picks_a_run_up_and_refuses_another_runs_folder() {
     let runs = tempfile::tempdir().unwrap();
     let run = runs.path().join("r");
-    train_tested(runs.path(), &run, &["--epochs", "1"]);
+    train_tested(&run, &["--epochs", "1"]);
     assert!(run.join("test.json").exists());
-    train_tested(runs.path(), &run, &["--epochs", "2"]);
+    train_tested(&run, &["--epochs", "2"]);
     let history = fs::read_to_string(run.join("history.csv")).unwrap();
     assert_eq!(history.lines().count(), 3, "{history}");
     let test = fs::read_to_string(run.join("test.json")).unwrap();
@@ -158,7 +159,7 @@ fn continue_picks_a_run_up_and_refuses_another_runs_folder() {
             "train",
             "fmp-tiny",
             "--run-name",
-            run.to_str().unwrap(),
+            "r",
             "--continue",
             "--seed",
             "5",
@@ -183,7 +184,6 @@ fn the_report_lists_finished_unfinished_and_corrupt_runs() {
     let sweep = runs.path().join("sweep");
     for seed in ["0", "1"] {
         train_tested(
-            runs.path(),
             &sweep.join(format!("seed{seed}")),
             &["--epochs", "1", "--seed", seed, "--validation", "200"],
         );

@@ -3,7 +3,20 @@
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use support::data::augment::{affine, rotation_theta};
+use support::data::augment::affine;
+
+/// Sampling matrices `[B, 2, 3]` that rotate image `i` by `degrees[i]` counter-clockwise
+/// (as displayed, like `rot90`) about its centre, to test `affine` on a known rotation.
+fn rotation_theta(degrees: &[f64]) -> Tensor {
+    let theta: Vec<f32> = degrees
+        .iter()
+        .flat_map(|d| {
+            let (s, c) = d.to_radians().sin_cos();
+            [c as f32, -s as f32, 0.0, s as f32, c as f32, 0.0]
+        })
+        .collect();
+    Tensor::from_slice(&theta).view([degrees.len() as i64, 2, 3])
+}
 use support::data::{Augment, BatchOpts, Dataset, LoadOpts, load, synthetic};
 use tch::{Device, Kind, Tensor};
 
@@ -146,7 +159,11 @@ fn a_batch_of_one_past_the_last_image_is_a_clear_error() {
 #[test]
 fn quick_subset_is_class_balanced() {
     let data = tiny();
-    assert_eq!(data.train.len(), support::data::QUICK_TRAIN);
+    assert_eq!(
+        data.train.len(),
+        2000,
+        "quick mode keeps 2,000 training images"
+    );
     let counts = data.train.class_counts(10);
     let (lo, hi) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
     assert!(hi - lo <= 1, "{counts:?}");

@@ -33,7 +33,7 @@ fn real_fashion_mnist_has_60000_train_and_10000_test_images_balanced() {
     assert_eq!(data.image_shape(), [1, 28, 28]);
     assert_eq!(data.train.class_counts(10), vec![6_000; 10]);
     assert_eq!(data.test.class_counts(10), vec![1_000; 10]);
-    let (mean, std) = support::data::synthetic::pixel_mean_std(&data.train);
+    let (mean, std) = data.train.pixel_mean_std();
     assert!(
         (mean[0] - data.mean[0]).abs() < 5e-4,
         "mean {mean:?} vs {:?}",

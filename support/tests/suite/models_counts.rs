@@ -1,7 +1,8 @@
 //! Parameter counts: the known figures of the chapter, and the FMP nets against a formula.
 
+use crate::train_util::build;
 use support::models::{
-    Dropout, Fcnn, FcnnConfig, FmpConfig, FmpNet, LeNet5, LeNet5Config, Model, build, summary,
+    Dropout, Fcnn, FcnnConfig, FmpConfig, FmpNet, LeNet5, LeNet5Config, Model, summary,
 };
 use tch::nn;
 
@@ -192,7 +193,7 @@ fn summary_total_equals_the_var_store_count_for_every_model() {
             continue; // 74 M parameters: covered by the formula test above
         }
         let vs = nn::VarStore::new(tch::Device::Cpu);
-        let channels = support::models::default_in_channels(name).unwrap();
+        let channels = crate::train_util::preset_channels(name);
         let model = build(name, &vs.root(), channels, 10).unwrap();
         let (c, side) = model.input_shape();
         let table = summary(model.as_ref(), &[c, side, side]).unwrap();
@@ -205,10 +206,13 @@ fn summary_total_equals_the_var_store_count_for_every_model() {
 #[test]
 fn every_fmp_name_has_a_preset_and_build_makes_that_net() {
     for name in support::models::MODEL_NAMES {
-        let preset = support::models::fmp_preset(name);
+        let preset = match support::models::ModelSpec::preset(name).unwrap() {
+            support::models::ModelSpec::Fmp(config) => Some(config),
+            _ => None,
+        };
         assert_eq!(preset.is_some(), name.starts_with("fmp-"), "model {name}");
         let Some(config) = preset else { continue };
-        let channels = support::models::default_in_channels(name).unwrap();
+        let channels = crate::train_util::preset_channels(name);
         assert_eq!(config.in_channels, channels, "model {name}");
         if name == "fmp-cifar10-large" {
             continue; // 74 M parameters: its preset's count is checked above

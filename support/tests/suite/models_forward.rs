@@ -1,11 +1,10 @@
 //! Forward passes, `build`, the summary table and the debug pass.
 
-use crate::train_util::max_diff;
+use crate::train_util::{build, max_diff, preset_channels};
 use support::fmp::Fmp;
-use support::models::lenet::{C3_TABLE, DIGIT_BITMAPS, bitmap_targets};
+use support::models::lenet::C3_TABLE;
 use support::models::{
-    Dropout, FmpConfig, FmpNet, LeNet5, MODEL_NAMES, Model, build, debug_forward,
-    default_in_channels, summary,
+    Dropout, FmpConfig, FmpNet, LeNet5, MODEL_NAMES, Model, debug_forward, summary,
 };
 use tch::nn::{self, ModuleT};
 use tch::{Device, Kind, Tensor};
@@ -120,7 +119,7 @@ fn every_model_name_builds() {
             continue; // 74 M parameters; its count test builds it
         }
         let vs = nn::VarStore::new(Device::Cpu);
-        let channels = default_in_channels(name).unwrap();
+        let channels = preset_channels(name);
         assert!(build(name, &vs.root(), channels, 10).is_ok(), "{name}");
     }
 }
@@ -228,21 +227,6 @@ fn summary_rejects_a_shape_with_a_batch_dimension() {
 fn c3_table_reads_60_s2_maps() {
     let reads: usize = C3_TABLE.iter().map(|r| r.len()).sum();
     assert_eq!(reads, 6 * 3 + 9 * 4 + 6);
-}
-
-#[test]
-fn digit_bitmaps_are_7_by_12_and_distinct() {
-    for rows in DIGIT_BITMAPS {
-        assert!(
-            rows.iter()
-                .all(|r| r.len() == 7 && r.chars().all(|c| c == '#' || c == '.'))
-        );
-    }
-    let targets = bitmap_targets(10, Device::Cpu);
-    assert_eq!(targets.size(), [10, 84]);
-    let gram = targets.matmul(&targets.tr());
-    let off_diagonal = gram - Tensor::eye(10, (Kind::Float, Device::Cpu)) * 84.0;
-    assert!(off_diagonal.max().double_value(&[]) < 84.0 - 1.0);
 }
 
 #[test]

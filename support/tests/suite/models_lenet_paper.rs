@@ -1,7 +1,8 @@
 //! The 1998 paper's details of LeNet-5: its initialisation and its input convention.
 
+use support::data::PixelRange;
 use support::data::{Dataset, synthetic};
-use support::models::lenet::{PAPER_PIXELS, PaperDetails};
+use support::models::lenet::PaperDetails;
 use support::models::{LeNet5, LeNet5Config, Model};
 use tch::nn::ModuleT;
 use tch::{Device, Kind, Tensor, nn};
@@ -64,7 +65,13 @@ fn lecun_init_draws_every_weight_within_2_4_over_its_units_fan_in() {
 fn paper_input_puts_background_at_minus_0_1_and_ink_at_1_175_and_pads_with_background() {
     let data = digits();
     let (_, net) = classic(PaperDetails::ALL);
-    assert_eq!(net.pixel_range(), Some(PAPER_PIXELS));
+    assert_eq!(
+        net.pixel_range(),
+        Some(PixelRange {
+            background: -0.1,
+            ink: 1.175
+        })
+    );
     let opts = net.batch_opts(&data, 64, Device::Cpu);
     let (x, _) = data.train.batches(&opts).next().unwrap();
     assert_eq!(x.size()[2..], [32, 32]);

@@ -1,6 +1,7 @@
 //! Every model can fit a tiny synthetic batch: its loss falls well below where it started.
 
-use support::models::{Dropout, FmpConfig, FmpNet, Model, build};
+use crate::train_util::build;
+use support::models::{Dropout, FmpConfig, FmpNet, Model};
 use tch::nn::{self, OptimizerConfig};
 use tch::{Device, Kind, Tensor};
 

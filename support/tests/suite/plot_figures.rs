@@ -160,35 +160,6 @@ fn images(n: i64) -> Tensor {
 }
 
 #[test]
-fn sample_grid_marks_the_misclassified_images() {
-    let labels = Tensor::from_slice(&[0i64, 1, 2, 1]);
-    let predicted = Tensor::from_slice(&[0i64, 1, 1, 1]);
-    let classes = ["cat", "dog", "bird"];
-    let fig = plot::sample_grid(&images(4), &labels, Some(&predicted), &classes).unwrap();
-    let svg = fig.to_svg().unwrap();
-    assert!(
-        svg.contains("<image"),
-        "images are embedded as bitmaps, not pixel rectangles"
-    );
-    check_renders(&fig, &["1 of 4 misclassified", "true: bird", "pred: dog"]);
-}
-
-#[test]
-fn sample_grid_draws_u8_colour_images() {
-    let rgb = (images(3).repeat([1, 3, 1, 1]) * 255.0).to_kind(Kind::Uint8);
-    let labels = Tensor::from_slice(&[4i64, 5, 6]);
-    let fig = plot::sample_grid(&rgb, &labels, None, &[] as &[&str]).unwrap();
-    check_renders(&fig, &["true: 4", "true: 6"]);
-}
-
-#[test]
-fn sample_grid_with_too_few_labels_is_a_clear_error() {
-    let labels = Tensor::from_slice(&[0i64, 1]);
-    let err = plot::sample_grid(&images(3), &labels, None, &["a", "b"]).unwrap_err();
-    assert!(err.to_string().contains("3 images but 2 labels"), "{err}");
-}
-
-#[test]
 fn errors_grid_shows_only_the_errors() {
     let labels = Tensor::from_slice(&[0i64, 1, 2, 1, 0]);
     let predicted = Tensor::from_slice(&[0i64, 2, 2, 0, 0]);

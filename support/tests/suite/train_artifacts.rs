@@ -1,7 +1,9 @@
 //! Run folders: what `fit` leaves on disk, reloading it, and `resume`.
 
 use crate::train_util::{Tiny, config, dataset, max_diff, run_in};
-use support::train::checkpoint::{CHECKPOINT, CONFIG, HISTORY};
+/// The files a run folder holds: the on-disk contract that `cnn eval`, `cnn resume` and
+/// `cnn report` read.
+const FILES: [&str; 3] = ["checkpoint.safetensors", "history.csv", "config.json"];
 use support::train::{FitConfig, fit, load_checkpoint, read_history, read_record, resume};
 use tch::nn::ModuleT;
 use tch::{Device, nn};
@@ -14,7 +16,7 @@ fn artifacts_exist_and_the_checkpoint_reloads() {
     let model = Tiny::standard(&vs.root());
     let history = fit(&model, &vs, &data, &config(tmp.path(), 2)).unwrap();
     let dir = &history.run_dir;
-    for name in [CHECKPOINT, HISTORY, CONFIG] {
+    for name in FILES {
         assert!(
             dir.join(name).is_file(),
             "{name} is missing from {}",
@@ -35,7 +37,7 @@ fn artifacts_exist_and_the_checkpoint_reloads() {
 
     let mut vs2 = nn::VarStore::new(Device::Cpu);
     let model2 = Tiny::standard(&vs2.root());
-    load_checkpoint(&mut vs2, &dir.join(CHECKPOINT)).unwrap();
+    load_checkpoint(&mut vs2, dir).unwrap();
     let x = tch::Tensor::randn([4, 1, 8, 8], (tch::Kind::Float, Device::Cpu));
     assert_eq!(
         max_diff(&model.forward_t(&x, false), &model2.forward_t(&x, false)),
@@ -80,7 +82,7 @@ fn a_checkpoint_of_another_model_is_a_clear_error() {
 
     let mut other = nn::VarStore::new(Device::Cpu);
     let _bigger = Tiny::new(&other.root(), 1, 10, 3);
-    let err = load_checkpoint(&mut other, &history.run_dir.join(CHECKPOINT)).unwrap_err();
+    let err = load_checkpoint(&mut other, &history.run_dir).unwrap_err();
     assert!(
         err.to_string().contains("does not match this model"),
         "{err}"

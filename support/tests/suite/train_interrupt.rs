@@ -7,7 +7,6 @@
 use crate::train_util::{Tiny, dataset};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::train::checkpoint::CHECKPOINT;
 use support::train::{FitConfig, LrSchedule, fit, load_checkpoint, read_history};
 use tch::{Device, nn};
 
@@ -73,5 +72,5 @@ fn a_run_interrupted_mid_epoch_keeps_its_last_complete_epoch() {
     assert_eq!(epochs, (1..=records.len() as i64).collect::<Vec<_>>());
     let mut vs = nn::VarStore::new(Device::Cpu);
     let _model = Tiny::standard(&vs.root());
-    load_checkpoint(&mut vs, &run.join(CHECKPOINT)).unwrap();
+    load_checkpoint(&mut vs, &run).unwrap();
 }

@@ -6,7 +6,10 @@
 
 use crate::train_util::{Tiny, config, dataset};
 use std::process::Command;
-use support::train::{TEST_FILE, fit, read_history};
+use support::train::{fit, read_history};
+
+/// A run's test record, by its name on disk.
+const TEST_FILE: &str = "test.json";
 use tch::{Device, nn};
 
 const CHILD_ENV: &str = "CNN_REPLACE_TEST_CHILD_DIR";

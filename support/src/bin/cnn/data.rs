@@ -58,18 +58,7 @@ pub fn run(command: DataCommand) -> Result<()> {
 }
 
 fn write_synthetic(name: &str, out: &std::path::Path, train: usize, test: usize) -> Result<()> {
-    let data = synthetic::dataset(name, train, test, 0)?;
-    if Source::from_name(name)? == Source::Cifar10 {
-        synthetic::write_cifar_bin(out, &data.train, &data.test)?;
-    } else {
-        synthetic::write_idx(
-            out,
-            &data.train,
-            &data.test,
-            synthetic::Spelling::Dashed,
-            true,
-        )?;
-    }
+    synthetic::write(name, out, train, test)?;
     println!(
         "wrote a synthetic {name} ({train} train, {test} test images) to {}",
         out.display()
@@ -102,7 +91,7 @@ fn report(part: &str, examples: &Examples, classes: &[String]) -> Result<()> {
     if counts.len() != classes.len() {
         return Err(anyhow!("cannot count the {part} labels per class"));
     }
-    let (mean, std) = synthetic::pixel_mean_std(examples);
+    let (mean, std) = examples.pixel_mean_std();
     println!(
         "{part}: {} examples, pixel mean {mean:.4?}, std {std:.4?}",
         examples.len()

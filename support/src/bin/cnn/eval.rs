@@ -1,14 +1,17 @@
 //! `cnn eval <run> [--repeats N]`: test accuracy, confusion matrix, repeated passes.
 
-use crate::train::rebuild;
 use anyhow::Result;
-use support::train::{self, EvalOpts, checkpoint::CHECKPOINT, ensemble_curve, evaluate};
+use support::train::{self, EvalOpts, ensemble_curve, evaluate};
 
 pub fn run(run: &str, repeats: usize, device: Option<&str>) -> Result<()> {
-    let record = train::read_record(run)?;
-    let (data, mut vs, model) = rebuild(&record, device)?;
-    let dir = train::checkpoint::existing_run_dir(run)?;
-    train::load_checkpoint(&mut vs, &dir.join(CHECKPOINT))?;
+    let train::Rebuilt {
+        dir,
+        data,
+        mut vs,
+        model,
+        ..
+    } = train::rebuild(run, device)?;
+    train::load_checkpoint(&mut vs, &dir)?;
     let opts = EvalOpts::new(vs.device());
     let eval = evaluate(model.as_ref(), &data, &opts)?;
     println!(

@@ -3,12 +3,11 @@
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-mod bench;
+mod args;
 mod data;
 mod env;
 mod eval;
 mod fmp;
-mod profile;
 mod recipes;
 mod report;
 mod reproduce;
@@ -20,7 +19,7 @@ mod train;
 #[command(
     name = "cnn",
     version,
-    about = "The cnn-notebooks command line: data, models, training, benchmarks"
+    about = "The cnn-notebooks command line: data, models, training, runs"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -46,9 +45,9 @@ enum Command {
     Eval {
         /// The run's name under runs/, or its folder.
         run: String,
-        /// Average up to this many test-time passes (FMP nets differ pass to pass).
-        #[arg(long, default_value_t = 1)]
-        repeats: usize,
+        /// Average up to this many test-time passes (FMP nets differ pass to pass); 1 or more.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        repeats: u32,
         #[arg(long)]
         device: Option<String>,
     },
@@ -85,12 +84,6 @@ enum Command {
         #[arg(long)]
         device: Option<String>,
     },
-    /// Training and evaluation speed against PyTorch peers on Fashion-MNIST (CPU or CUDA),
-    /// as ratios of medians over interleaved repeats.
-    Bench(bench::BenchArgs),
-    /// One side of a `cnn bench` comparison, run by `cnn bench` in a process of its own.
-    #[command(hide = true)]
-    BenchSide(bench::side::SideArgs),
     /// Check the data sets: where they are, counts, class histogram, pixel statistics.
     Data {
         #[command(subcommand)]
@@ -98,8 +91,8 @@ enum Command {
     },
     /// Print a model's layers with their output shapes and parameter counts.
     Summary {
-        /// One of: fcnn, lenet5-classic, lenet5-modern, fmp-mnist, fmp-cifar10,
-        /// fmp-cifar10-large, fmp-tiny.
+        /// The model.
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(support::models::MODEL_NAMES))]
         model: String,
         /// Input channels (default: 3 for the CIFAR-10 models, 1 for the MNIST ones).
         #[arg(long)]
@@ -127,7 +120,7 @@ fn main() {
             run,
             repeats,
             device,
-        } => eval::run(&run, repeats, device.as_deref()),
+        } => eval::run(&run, repeats as usize, device.as_deref()),
         Command::Resume {
             run,
             epochs,
@@ -141,8 +134,6 @@ fn main() {
         Command::Reproduce(args) => reproduce::run(args),
         Command::Sweep(args) => sweep::run(args),
         Command::Report { dir } => report::run(&dir),
-        Command::Bench(args) => bench::run(args),
-        Command::BenchSide(args) => bench::side::run(args),
         Command::Data { command } => data::run(command),
         Command::Summary {
             model,

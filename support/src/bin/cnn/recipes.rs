@@ -18,7 +18,9 @@ pub fn run(measure: bool, dataset: Option<&str>, data_path: Option<PathBuf>) -> 
             };
             // A recipe of the other family, or data that is not here, is said and skipped.
             let measured = data::load(name, &opts).and_then(|data| {
-                let (vs, model) = crate::train::build(&recipe.model_for(&data)?, None)?;
+                let spec = recipe.model_for(&data)?;
+                let vs = tch::nn::VarStore::new(spec.device(None)?);
+                let model = spec.build(&vs.root())?;
                 let estimate =
                     estimate_epoch_time(model.as_ref(), &vs, &data, recipe.fit.batch_size)?;
                 Ok((data.name.clone(), estimate))

@@ -46,7 +46,7 @@ pub fn run(dir: &Path) -> Result<()> {
             report.incomplete
         );
     }
-    let page = report::write(dir, &report)?;
+    let page = report.write(dir)?;
     println!("report: {}", page.display());
     Ok(())
 }

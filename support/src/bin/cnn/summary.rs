@@ -1,36 +1,17 @@
 //! `cnn summary <model>`: the per-layer parameter table of a named model.
 
-use anyhow::{Context, Result};
-use support::models::{self, MODEL_NAMES};
+use anyhow::Result;
+use support::models::{self, ModelSpec};
+use support::show::thousands;
 use tch::nn;
-
-/// `1256080` -> `1,256,080`, as the course's tables write counts.
-fn grouped(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
-}
 
 /// Builds `name` on the CPU for `channels` (default: the preset's) and `classes`, and
 /// prints one line per layer with its output shape and parameter count, then the total.
 pub fn run(name: &str, channels: Option<i64>, classes: i64) -> Result<()> {
-    let channels = match channels {
-        Some(c) => c,
-        None => models::default_in_channels(name).with_context(|| {
-            format!(
-                "unknown model {name:?}; the models are: {}",
-                MODEL_NAMES.join(", ")
-            )
-        })?,
-    };
+    let preset = ModelSpec::preset(name)?;
+    let channels = channels.unwrap_or(preset.io().0);
     let vs = nn::VarStore::new(tch::Device::Cpu);
-    let model = models::build(name, &vs.root(), channels, classes)?;
+    let model = preset.with_io(channels, classes).build(&vs.root())?;
     let (c, side) = model.input_shape();
     let table = models::summary(model.as_ref(), &[c, side, side])?;
     let layers = table.column("layer")?.str()?;
@@ -41,7 +22,7 @@ pub fn run(name: &str, channels: Option<i64>, classes: i64) -> Result<()> {
             (
                 layers.get(i).unwrap_or_default().to_string(),
                 shapes.get(i).unwrap_or_default().to_string(),
-                grouped(counts.get(i).unwrap_or_default()),
+                thousands(counts.get(i).unwrap_or_default()),
             )
         })
         .collect();

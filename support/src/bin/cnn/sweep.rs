@@ -2,16 +2,18 @@
 //! as a Slurm job array and as a plain shell script, for a cluster or one machine.
 //!
 //! Each task is one `cnn train` command line into its own run folder,
-//! `runs/NAME/<task>/`, with `--continue` (a re-queued task picks its run up from the last
+//! `runs/NAME/<task>/` (the scripts set `CNN_RUNS_DIR` to `runs/NAME`, and each task's
+//! `--run-name` is the task's name), with `--continue` (a re-queued task picks its run up from the last
 //! checkpoint; a copy started while another still runs stops at once on the run's lock)
 //! and `--test` (the finished run is tested once, for `cnn report`). Every
 //! task is checked as `cnn train` would check it before anything is written, so a typo in
 //! the grid costs nothing.
 
+use crate::args::DataArgs;
 use crate::train::{Plan, TrainArgs};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use support::fmp::Regions;
 use support::train::runs_root;
 
@@ -37,22 +39,14 @@ pub struct SweepArgs {
     /// train at a constant rate.
     #[arg(long, value_delimiter = ',')]
     pub lrs: Vec<f64>,
-    /// The data set (needed with --models; a recipe has its own).
-    #[arg(long)]
-    pub dataset: Option<String>,
-    #[arg(long)]
-    pub data_path: Option<PathBuf>,
+    /// The data (--dataset is needed with --models; a recipe has its own).
+    #[command(flatten)]
+    pub data: DataArgs,
     /// Epochs per run (default: cnn train's, or the recipe's).
     #[arg(long)]
     pub epochs: Option<usize>,
     #[arg(long)]
     pub batch_size: Option<usize>,
-    /// Training images held out for validation: choose settings on it, not on the test.
-    #[arg(long, default_value_t = 0)]
-    pub validation: usize,
-    /// Every run on a small subset (a check that the sweep runs).
-    #[arg(long)]
-    pub quick: bool,
     /// One GPU per task (`#SBATCH --gres=gpu:1`, and `--device cuda`).
     #[arg(long)]
     pub gpu: bool,
@@ -96,7 +90,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
         bail!("--seeds 0 trains nothing; use 1 or more");
     }
     let dir = std::path::absolute(runs_root().join(&args.name))?;
-    let tasks = grid(&args, &dir);
+    let tasks = grid(&args);
     if tasks.len() > LARGE && !args.yes {
         bail!(
             "this grid has {} runs (more than {LARGE}); add --yes if that is what you want",
@@ -109,7 +103,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
             std::iter::once("cnn train".to_string()).chain(task.args.iter().cloned()),
         )
         .with_context(|| format!("task {} would not start", task.name))?;
-        Plan::new(&parsed.args, parsed.args.quick || support::quick_mode())
+        Plan::new(&parsed.args, parsed.args.data.quick())
             .with_context(|| format!("task {} would not start", task.name))?;
     }
     let cnn = std::env::current_exe().context("cannot find the cnn program's own path")?;
@@ -143,7 +137,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
 }
 
 /// The grid's runs: (models, then recipes) x regions x learning rates x seeds.
-fn grid(args: &SweepArgs, dir: &Path) -> Vec<Task> {
+fn grid(args: &SweepArgs) -> Vec<Task> {
     let nets = args
         .models
         .iter()
@@ -162,10 +156,10 @@ fn grid(args: &SweepArgs, dir: &Path) -> Vec<Task> {
             common.extend([format!("--{name}"), value]);
         }
     };
-    flag("dataset", args.dataset.clone());
+    flag("dataset", args.data.dataset.clone());
     flag(
         "data-path",
-        args.data_path.as_ref().map(|p| {
+        args.data.data_path.as_ref().map(|p| {
             std::path::absolute(p)
                 .unwrap_or(p.clone())
                 .display()
@@ -176,10 +170,10 @@ fn grid(args: &SweepArgs, dir: &Path) -> Vec<Task> {
     flag("batch-size", args.batch_size.map(|b| b.to_string()));
     flag(
         "validation",
-        (args.validation > 0).then(|| args.validation.to_string()),
+        (args.data.validation > 0).then(|| args.data.validation.to_string()),
     );
     flag("device", args.gpu.then(|| "cuda".to_string()));
-    if args.quick {
+    if args.data.quick {
         common.push("--quick".into());
     }
     let mut tasks = Vec::new();
@@ -202,7 +196,7 @@ fn grid(args: &SweepArgs, dir: &Path) -> Vec<Task> {
                     task.extend(common.iter().cloned());
                     task.extend([
                         "--run-name".into(),
-                        dir.join(&name).display().to_string(),
+                        name.clone(),
                         "--continue".into(),
                         "--test".into(),
                     ]);
@@ -273,9 +267,12 @@ fn slurm_script(args: &SweepArgs, dir: &Path, cnn: &Path, tasks: &[Task]) -> Str
          cnn=${{CNN:-{}}}\n\
          # Use the cores Slurm gave the task, not every core of the node.\n\
          export CNN_THREADS=${{CNN_THREADS:-${{SLURM_CPUS_PER_TASK:-{}}}}}\n\
+         # Each task's run goes into the sweep's folder, under the task's name.\n\
+         export CNN_RUNS_DIR={}\n\
          case \"$SLURM_ARRAY_TASK_ID\" in\n",
         quote(&cnn.display().to_string()),
-        args.cpus_per_task
+        args.cpus_per_task,
+        quote(&dir.display().to_string()),
     );
     for (i, task) in tasks.iter().enumerate() {
         s += &format!("  {i}) exec {} ;;\n", command_line(task));
@@ -291,9 +288,12 @@ fn shell_script(name: &str, dir: &Path, cnn: &Path, tasks: &[Task]) -> String {
          # cnn sweep {name}: {n} runs one after the other, for a machine without Slurm.\n\
          # Stopped, run it again: each run continues from its last checkpoint.\n\
          set -euo pipefail\n\
-         cnn=${{CNN:-{cnn}}}\n",
+         cnn=${{CNN:-{cnn}}}\n\
+         # Each run goes into the sweep's folder, under the task's name.\n\
+         export CNN_RUNS_DIR={dir}\n",
         n = tasks.len(),
         cnn = quote(&cnn.display().to_string()),
+        dir = quote(&dir.display().to_string()),
     );
     for (i, task) in tasks.iter().enumerate() {
         s += &format!(

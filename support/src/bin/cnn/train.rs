@@ -8,45 +8,37 @@
 //! or `--replace`. It decides holding the folder's lock, and keeps it through training and
 //! the test, so no other writer can slip in between.
 
+use crate::args::{DataArgs, run_name};
 use anyhow::{Result, bail};
 use clap::Args;
-use std::path::PathBuf;
-use support::data::{self, Augment, Dataset, LoadOpts};
-use support::device;
+use support::data::Augment;
 use support::fmp::Regions;
-use support::models::{Model, ModelSpec};
+use support::models::ModelSpec;
 use support::recipes::{self, Recipe};
-use support::train::checkpoint::{RunRecord, describe_run};
-use support::train::{self, FitConfig, History, LrSchedule, Outcome, RunLock, TestRecord};
-use tch::nn;
+use support::train::{self, FitConfig, History, LrSchedule, Outcome, RunLock};
 
 /// `cnn train`'s options. A recipe (`--recipe`) sets the net and the training; the flags
 /// that remain then override it where they do not contradict it.
 #[derive(Args)]
 pub struct TrainArgs {
-    /// The model: fcnn, lenet5-classic, lenet5-modern, fmp-mnist, fmp-cifar10, ...
-    /// (or --recipe instead).
+    /// The model (or --recipe instead).
+    #[arg(value_parser = clap::builder::PossibleValuesParser::new(support::models::MODEL_NAMES))]
     pub model: Option<String>,
     /// A named recipe (`cnn recipes` lists them): the net, optimizer, schedule and
     /// distortions of a paper or a notebook.
     #[arg(long)]
     pub recipe: Option<String>,
-    /// mnist, fashion-mnist, cifar10, or synthetic-mnist / synthetic-cifar10 (default with
-    /// a recipe: the recipe's).
-    #[arg(long)]
-    pub dataset: Option<String>,
+    #[command(flatten)]
+    pub data: DataArgs,
     /// Default 10, or the recipe's (1 in quick mode).
     #[arg(long)]
     pub epochs: Option<usize>,
-    /// A small subset of the data, to check that everything runs.
-    #[arg(long)]
-    pub quick: bool,
     /// cpu, cuda or mps (default: the best this machine has).
     #[arg(long)]
     pub device: Option<String>,
-    /// The run folder's name under runs/, or its path (default: <model>-<dataset>-<time>);
-    /// one that holds a run needs --continue or --replace.
-    #[arg(long)]
+    /// The run's name: its folder under the runs folder (default:
+    /// <model>-<dataset>-<time>). One that holds a run needs --continue or --replace.
+    #[arg(long, value_parser = run_name)]
     pub run_name: Option<String>,
     /// Default 64, or the recipe's.
     #[arg(long)]
@@ -59,12 +51,6 @@ pub struct TrainArgs {
     /// decoupled from the gradient for AdamW. With a recipe, the run's name says so.
     #[arg(long)]
     pub weight_decay: Option<f64>,
-    /// A folder holding the data set's files.
-    #[arg(long)]
-    pub data_path: Option<PathBuf>,
-    /// Training images moved into a validation split.
-    #[arg(long, default_value_t = 0)]
-    pub validation: usize,
     /// The course's augmentation for the data set (rotation for MNIST-like images); not
     /// with a recipe, which has its own.
     #[arg(long)]
@@ -134,7 +120,7 @@ impl Plan {
                 );
             };
             let spec = ModelSpec::preset(model)?;
-            let Some(dataset) = args.dataset.clone() else {
+            let Some(dataset) = args.data.dataset.clone() else {
                 bail!("name the data set: --dataset mnist (or fashion-mnist, cifar10)");
             };
             let augment = match (args.augment, dataset.contains("cifar")) {
@@ -192,6 +178,7 @@ impl Plan {
         Ok(Plan {
             label: recipe.name.clone(),
             dataset: args
+                .data
                 .dataset
                 .clone()
                 .unwrap_or_else(|| recipe.family.default_dataset().to_string()),
@@ -201,45 +188,6 @@ impl Plan {
             config,
         })
     }
-}
-
-/// The data, variables and net run `record` was trained with, rebuilt from what `fit`
-/// recorded, on the device `device` names (or the best one).
-pub fn rebuild(
-    record: &RunRecord,
-    device: Option<&str>,
-) -> Result<(Dataset, nn::VarStore, Box<dyn Model>)> {
-    let Some(load) = &record.data else {
-        bail!(
-            "the run's config.json does not say how to load its data (a data set made in \
-             memory, or a run older than these records), so it cannot be loaded again here; \
-             evaluate the run where it was made"
-        );
-    };
-    let Some(spec) = &record.model else {
-        bail!(
-            "the run's config.json does not describe its net (a model of your own, or a run \
-             older than these records), so the command line cannot build it; evaluate it in \
-             the notebook that made it"
-        );
-    };
-    let data = load.load()?;
-    let (vs, model) = build(spec, device)?;
-    Ok((data, vs, model))
-}
-
-/// The net `spec` describes, with fresh weights, on [`device_for`] its kind.
-pub fn build(spec: &ModelSpec, device: Option<&str>) -> Result<(nn::VarStore, Box<dyn Model>)> {
-    let vs = nn::VarStore::new(device_for(spec.is_fmp(), device)?);
-    let model = spec.build(&vs.root())?;
-    Ok((vs, model))
-}
-
-/// The device `device` names, or the best one; an FMP net stays on the CPU where the best
-/// is Apple's MPS (see `Choice::for_fmp`).
-pub fn device_for(fmp: bool, device: Option<&str>) -> Result<tch::Device> {
-    let choice = device::choose_device(device)?;
-    Ok(if fmp { choice.for_fmp() } else { choice }.device)
 }
 
 fn report(history: &History) {
@@ -254,32 +202,23 @@ fn report(history: &History) {
 }
 
 pub fn run(args: TrainArgs) -> Result<()> {
-    let quick = args.quick || support::quick_mode();
+    let quick = args.data.quick();
     let plan = Plan::new(&args, quick)?;
     if let Some(recipe) = &plan.recipe {
         recipe.check_dataset(&plan.dataset)?;
     }
-    let data = data::load(
-        &plan.dataset,
-        &LoadOpts {
-            path: args.data_path.clone(),
-            validation: args.validation,
-            seed: plan.config.seed,
-            quick,
-            ..LoadOpts::default()
-        },
-    )?;
+    let data = args.data.load(&plan.dataset, plan.config.seed)?;
     let [channels, _, _] = data.image_shape();
     let spec = plan.spec.with_io(channels, data.num_classes() as i64);
-    let device = device_for(spec.is_fmp(), args.device.as_deref())?;
+    let device = spec.device(args.device.as_deref())?;
     // The weights are drawn when the model is built, so the run's seed comes first.
     support::seed(plan.config.seed);
-    let mut vs = nn::VarStore::new(device);
+    let mut vs = tch::nn::VarStore::new(device);
     let model = spec.build(&vs.root())?;
     let run = args
         .run_name
         .clone()
-        .unwrap_or_else(|| format!("{}-{}-{}", plan.label, plan.dataset, unix_secs()));
+        .unwrap_or_else(|| train::default_run_name(&plan.label, &plan.dataset));
     let config = FitConfig {
         run: Some(run.clone()),
         ..plan.config
@@ -289,7 +228,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let lock = RunLock::acquire(&train::run_dir(&run))?;
     if !args.continue_run
         && !args.replace
-        && let Some(old) = describe_run(lock.dir())
+        && let Some(old) = lock.existing_run()
     {
         bail!(
             "{} holds a run of {old}; add --continue to continue it (a finished run is left \
@@ -313,37 +252,26 @@ pub fn run(args: TrainArgs) -> Result<()> {
             &config,
             &history,
         )?;
-        println!("{}", describe_test(&test));
+        println!("{test}");
     }
     drop(lock);
     Ok(())
 }
 
-/// `test error 1.23 % (1 pass), 0.98 % (12 passes)`.
-fn describe_test(test: &TestRecord) -> String {
-    let mut line = format!("test error {:.2} % (1 pass)", 100.0 * test.error_one_pass);
-    if let Some(e) = test.error_passes {
-        line += &format!(", {:.2} % ({} passes)", 100.0 * e, test.passes);
-    }
-    line
-}
-
 /// `cnn resume <run> [--epochs N]`.
 pub fn resume(run: &str, epochs: Option<usize>, device: Option<&str>) -> Result<()> {
-    let record = train::read_record(run)?;
-    let (data, mut vs, model) = rebuild(&record, device)?;
+    let mut rebuilt = train::rebuild(run, device)?;
     let config = FitConfig {
-        epochs: epochs.unwrap_or(record.config.epochs),
-        run: Some(train::run_dir(run).to_string_lossy().into_owned()),
-        ..record.config
+        epochs: epochs.unwrap_or(rebuilt.record.config.epochs),
+        run: Some(rebuilt.dir.to_string_lossy().into_owned()),
+        ..rebuilt.record.config.clone()
     };
-    let history = train::resume(model.as_ref(), &mut vs, &data, &config)?;
+    let history = train::resume(
+        rebuilt.model.as_ref(),
+        &mut rebuilt.vs,
+        &rebuilt.data,
+        &config,
+    )?;
     report(&history);
     Ok(())
-}
-
-fn unix_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }

@@ -35,7 +35,7 @@ pub const C3_TABLE: [&[i64]; 16] = [
 ];
 
 /// The squashing function from C1 to F6: `f(a) = 1.7159 tanh(2a/3)`, so that `f(±1) = ±1`.
-pub fn squash(a: &Tensor) -> Tensor {
+pub(crate) fn squash(a: &Tensor) -> Tensor {
     (a * (2.0 / 3.0)).tanh() * 1.7159
 }
 
@@ -47,7 +47,7 @@ fn sum_2x2(x: &Tensor) -> Tensor {
 /// S2/S4: each unit sums its 2x2 inputs, times one trainable coefficient per map, plus
 /// one trainable bias per map, then squashes: 2 parameters per map.
 #[derive(Debug)]
-pub struct Subsampling {
+pub(crate) struct Subsampling {
     pub coefficient: Tensor,
     pub bias: Tensor,
 }
@@ -78,7 +78,7 @@ impl Subsampling {
 /// `6 (3·25 + 1) + 9 (4·25 + 1) + (6·25 + 1) = 1,516`; a masked full weight would hold
 /// 2,416 values of which 900 never train.
 #[derive(Debug)]
-pub struct PartialConv {
+pub(crate) struct PartialConv {
     groups: Vec<(Tensor, nn::Conv2D)>,
 }
 
@@ -125,7 +125,7 @@ impl PartialConv {
 
 /// The 1998 network from C1 to the RBF output.
 #[derive(Debug)]
-pub struct Classic {
+pub(crate) struct Classic {
     c1: nn::Conv2D,
     s2: Subsampling,
     c3: PartialConv,

@@ -9,19 +9,21 @@
 mod classic;
 mod rbf;
 
-pub use classic::{C3_TABLE, Subsampling, squash};
-pub use rbf::{BITMAP_HEIGHT, BITMAP_WIDTH, DIGIT_BITMAPS, bitmap_targets, distances, rbf_loss};
+pub use classic::C3_TABLE;
+use rbf::DIGITS;
+use rbf::rbf_loss;
+pub use rbf::{BITMAP_HEIGHT, BITMAP_WIDTH, bitmap_targets};
 
 use super::Model;
 use super::init;
-use super::layers::{self, Expects, Layer, weights_and_bias};
+use super::layers::{self, Expects, Layer, forward_by_layers, weights_and_bias};
 use crate::data::PixelRange;
 use crate::data::batches::pad_to;
 use crate::layout::to_channels_last_on_cpu;
 use anyhow::{Result, bail};
 use classic::Classic;
 use tch::Tensor;
-use tch::nn::{self, ConvConfig, ModuleT};
+use tch::nn::{self, ConvConfig};
 
 /// Which LeNet-5.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -73,7 +75,7 @@ impl PaperDetails {
 }
 
 /// The pixel values of the 1998 paper's input: background (pixel 0) and ink (pixel 1).
-pub const PAPER_PIXELS: PixelRange = PixelRange {
+pub(crate) const PAPER_PIXELS: PixelRange = PixelRange {
     background: -0.1,
     ink: 1.175,
 };
@@ -133,7 +135,7 @@ impl LeNet5 {
         }
         let body = match config.variant {
             LeNetVariant::Classic => {
-                if config.classes > DIGIT_BITMAPS.len() as i64 {
+                if config.classes > DIGITS as i64 {
                     bail!(
                         "the classic LeNet-5's RBF output has bitmaps for 10 digits, not {} \
                          classes; use LeNet5Config::modern() for more classes",
@@ -170,12 +172,9 @@ impl LeNet5 {
     }
 }
 
-impl ModuleT for LeNet5 {
-    /// Logits for the modern variant; RBF distances `[B, classes]` for the classic one.
-    fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-        layers::run(&self.layers(), xs, train)
-    }
-}
+// The forward pass gives logits for the modern variant, RBF distances `[B, classes]` for
+// the classic one.
+forward_by_layers!(LeNet5);
 
 impl Model for LeNet5 {
     fn spec(&self) -> Option<super::ModelSpec> {

@@ -124,6 +124,24 @@ impl Model for Tiny {
     }
 }
 
+/// The named model for data of `channels` channels and `classes` classes, built the one
+/// way the library has: `ModelSpec::preset(name)?.with_io(..).build(vs)`.
+pub fn build(
+    name: &str,
+    vs: &nn::Path,
+    channels: i64,
+    classes: i64,
+) -> anyhow::Result<Box<dyn Model>> {
+    support::models::ModelSpec::preset(name)?
+        .with_io(channels, classes)
+        .build(vs)
+}
+
+/// The channels the named model's preset is designed for.
+pub fn preset_channels(name: &str) -> i64 {
+    support::models::ModelSpec::preset(name).unwrap().io().0
+}
+
 /// A run path inside `dir` (an absolute path is used as the run folder as is).
 pub fn run_in(dir: &std::path::Path, name: &str) -> String {
     dir.join(name).to_string_lossy().into_owned()

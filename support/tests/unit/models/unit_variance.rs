@@ -1,7 +1,7 @@
 //! The unit-variance start of the FMP nets without BatchNorm (`models::unit_variance`).
 
-use support::models::unit_variance::rescale_to_unit_variance;
-use support::models::{Dropout, FmpConfig, FmpNet, Model};
+use crate::models::unit_variance::rescale_to_unit_variance;
+use crate::models::{Dropout, FmpConfig, FmpNet, Model};
 use tch::nn::{self, ModuleT};
 use tch::{Device, Kind, Tensor};
 

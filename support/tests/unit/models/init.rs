@@ -1,6 +1,6 @@
 //! The course's models start as PyTorch's layers do (`models::init`).
 
-use support::models::build;
+use crate::models::ModelSpec;
 use tch::nn::VarStore;
 use tch::{Device, Kind};
 
@@ -11,7 +11,9 @@ use tch::{Device, Kind};
 fn the_course_models_start_within_pytorchs_bounds() {
     for name in ["fcnn", "lenet5-modern", "fmp-mnist"] {
         let vs = VarStore::new(Device::Cpu);
-        let _model = build(name, &vs.root(), 1, 10).unwrap();
+        let _model = ModelSpec::preset(name)
+            .and_then(|spec| spec.with_io(1, 10).build(&vs.root()))
+            .unwrap();
         let variables = vs.variables();
         let mut checked = 0;
         for (path, weight) in &variables {

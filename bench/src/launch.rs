@@ -1,14 +1,14 @@
 //! Running one side of a comparison in a process of its own and reading its JSON line.
 
-use super::summary::Run;
-use super::{Group, Side};
+use crate::summary::Run;
+use crate::{Group, Side};
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
 use std::process::Command;
 
 /// What every side needs besides its group: where the programs and the data are.
 pub struct Launcher {
-    /// This `cnn` binary, for the crate's side (`cnn bench-side`).
+    /// This `cnn-bench` binary, for the crate's side (`cnn-bench side`).
     pub exe: PathBuf,
     pub python: PathBuf,
     /// The folder of the peer scripts.
@@ -24,7 +24,7 @@ pub struct Launcher {
 /// the sizes the crate computes for it (so both sides build the same layers).
 fn model_args(model: &str) -> Result<Vec<String>> {
     let mut args = vec!["--model".to_string(), model.to_string()];
-    if let Some(config) = support::models::fmp_preset(model) {
+    if let support::models::ModelSpec::Fmp(config) = support::models::ModelSpec::preset(model)? {
         let sizes = config.sizes()?;
         let pooled: Vec<String> = sizes.pooled.iter().map(i64::to_string).collect();
         args.extend([
@@ -56,7 +56,7 @@ impl Launcher {
         // default, as a PyTorch user gets it and as `cnn train` runs.
         c.env_remove("OMP_WAIT_POLICY");
         let Some(script) = script else {
-            c.arg("bench-side")
+            c.arg("side")
                 .args(["--model", &group.model, "--batch", &batch])
                 .args(["--rotation", &group.rotation.to_string()])
                 .args(["--seconds", &seconds, "--test-images", &test_images])
@@ -123,7 +123,7 @@ mod tests {
             eprintln!("SKIPPED: no .venv (run make setup) to ask the PyTorch peers");
             return;
         }
-        for model in super::super::PEER_MODELS {
+        for model in crate::PEER_MODELS {
             let out = Command::new(&python)
                 .arg("common.py")
                 .args(super::model_args(model).unwrap())

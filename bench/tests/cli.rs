@@ -1,44 +1,45 @@
-//! `cnn bench` as a user runs it: bad options refused with the way out, CUDA skipped
+//! `cnn-bench` as a developer runs it: bad options refused with the way out, CUDA skipped
 //! aloud where there is none, and the crate's side measuring and printing its JSON line.
 //! (The table and the JSON document are unit tests of the binary, with fake measurements;
 //! a full comparison takes too long for a test.)
 
-use crate::cli_util::{cnn, stderr};
 use std::path::Path;
+use std::process::{Command, Output};
 
 const FASHION: &str = "/usr/share/datasets/fashion-mnist";
+
+/// `cnn-bench args...`, with any runs it makes under `runs`.
+fn bench(args: &[&str], runs: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cnn-bench"))
+        .args(args)
+        .env("CNN_RUNS_DIR", runs)
+        .output()
+        .expect("cannot start the cnn-bench binary")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
 
 #[test]
 fn bench_refuses_bad_options_saying_what_to_use() {
     let runs = tempfile::tempdir().unwrap();
     for (args, expected) in [
+        (&["--repeats", "0"][..], "--repeats must be at least 1"),
+        (&["--device", "mps"], "cpu or cuda"),
+        (&["--model", "lenet5-classic"], "lenet5-modern, fmp-mnist"),
+        (&["--batch", "16"], "--batch goes with --profile or --model"),
         (
-            &["bench", "--repeats", "0"][..],
-            "--repeats must be at least 1",
-        ),
-        (&["bench", "--device", "mps"], "cpu or cuda"),
-        (
-            &["bench", "--model", "lenet5-classic"],
-            "lenet5-modern, fmp-mnist",
-        ),
-        (
-            &["bench", "--batch", "16"],
-            "--batch goes with --profile or --model",
-        ),
-        (
-            &["bench", "--course", "--device", "cuda"],
+            &["--course", "--device", "cuda"],
             "drop --course or --device cuda",
         ),
+        (&["--course", "--model", "fmp-mnist"], "cannot be used with"),
         (
-            &["bench", "--course", "--model", "fmp-mnist"],
-            "cannot be used with",
-        ),
-        (
-            &["bench", "--data-path", "/nonexistent"],
+            &["--data-path", "/nonexistent"],
             "no Fashion-MNIST in /nonexistent",
         ),
     ] {
-        let out = cnn(args, runs.path());
+        let out = bench(args, runs.path());
         assert!(!out.status.success(), "{args:?} was accepted");
         assert!(
             stderr(&out).contains(expected),
@@ -50,12 +51,12 @@ fn bench_refuses_bad_options_saying_what_to_use() {
 
 #[test]
 fn bench_on_cuda_without_a_gpu_says_it_skipped() {
-    if support::device::cuda_available() {
-        eprintln!("SKIPPED: this machine has a CUDA GPU, so cnn bench --device cuda would run");
+    if tch::Cuda::is_available() {
+        eprintln!("SKIPPED: this machine has a CUDA GPU, so cnn-bench --device cuda would run");
         return;
     }
     let runs = tempfile::tempdir().unwrap();
-    let out = cnn(&["bench", "--device", "cuda"], runs.path());
+    let out = bench(&["--device", "cuda"], runs.path());
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("skipped CUDA"));
 }
@@ -70,9 +71,9 @@ fn the_crates_side_trains_evaluates_and_prints_one_json_line() {
         return;
     }
     let runs = tempfile::tempdir().unwrap();
-    let out = cnn(
+    let out = bench(
         &[
-            "bench-side",
+            "side",
             "--model",
             "fmp-mnist",
             "--regions",

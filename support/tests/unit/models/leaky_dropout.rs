@@ -3,9 +3,9 @@
 //! straightforward `max(x, slope x)` followed by dropout; and pooling before the activation,
 //! as the net does, gives what pooling after it gives.
 
-use support::fmp::{Fmp, Regions};
-use support::layout::{is_channels_last, to_channels_last_on_cpu};
-use support::models::leaky_dropout::{leaky_relu, leaky_relu_dropout};
+use crate::fmp::{Fmp, Regions};
+use crate::layout::{is_channels_last, to_channels_last_on_cpu};
+use crate::models::leaky_dropout::{leaky_relu, leaky_relu_dropout};
 use tch::nn::ModuleT;
 use tch::{Device, Kind, Tensor};
 

@@ -1,11 +1,11 @@
 //! Facts about Graham's pooling regions along one axis (Graham 2014, fmp.md), checked for
 //! every valid (N_in, N_out) up to N_out = 40 and several offsets u.
 
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
-use support::fmp::{
+use super::regions::{
     Interval, Regions, check_sizes, native_starts, pseudorandom_boundaries, random_boundaries,
 };
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 
 /// Every (N_in, N_out) with 1 <= N_out <= 40 and N_out < N_in <= 2 N_out.
 fn valid_sizes() -> impl Iterator<Item = (i64, i64)> {

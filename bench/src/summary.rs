@@ -1,7 +1,7 @@
 //! What `cnn bench` reports: each side's median and spread over its repeats, the ratios of
 //! the crate's medians to each peer's, the printed table, and the JSON document.
 
-use super::{Group, Side};
+use crate::{Group, Side};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -260,7 +260,7 @@ impl Document {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::{Budget, Group};
+    use crate::{Budget, Group};
     use support::fmp::Regions;
 
     fn run(images_per_s: f64, eval_images_per_s: f64) -> Run {

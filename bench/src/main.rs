@@ -1,27 +1,63 @@
-//! `cnn bench`: training and evaluation speed of this crate against PyTorch peers on
-//! Fashion-MNIST, as ratios of medians over interleaved repeats.
+//! `cnn-bench`: the developers' benchmarks, kept out of the students' `cnn`. Training and
+//! evaluation speed of the `support` crate against PyTorch peers on Fashion-MNIST, as
+//! ratios of medians over interleaved repeats; `--profile`, where one training step
+//! spends its time (`profile.rs`).
 //!
 //! A *group* is one piece of work (model, batch, augmentation, test passes) done by
 //! several *sides*: this crate (with native or Graham pooling regions for an FMP net) and
 //! the peers in `bench/` (`pytorch_idiomatic.py`, `pytorch_tuned.py`,
 //! `pytorch_course.py`). Each side runs in a process of its own (the crate's through the
-//! hidden `cnn bench-side`), so peak memory is per side and one side's caches do not warm
+//! hidden `cnn-bench side`), so peak memory is per side and one side's caches do not warm
 //! the next. A group's sides run in turn, A B C A B C, `--repeats` times, so the machine's
 //! drift over minutes lands on every side alike. Every side builds its batches from uint8
 //! images inside its clocks, and evaluates by averaging the softmax of the same number of
 //! passes.
 
 mod launch;
-pub mod side;
+mod profile;
+mod side;
 mod summary;
 
 use anyhow::{Context, Result, bail};
-use clap::Args;
+use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use summary::{Document, GroupResult};
 use support::fmp::Regions;
 
-/// `cnn bench`'s options.
+#[derive(Parser)]
+#[command(
+    name = "cnn-bench",
+    version,
+    about = "The support crate's speed against PyTorch peers (developers' tool)",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(flatten)]
+    bench: BenchArgs,
+    #[command(subcommand)]
+    side: Option<SideCommand>,
+}
+
+#[derive(Subcommand)]
+enum SideCommand {
+    /// One side of a comparison, run by `cnn-bench` in a process of its own.
+    #[command(hide = true)]
+    Side(side::SideArgs),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.side {
+        Some(SideCommand::Side(args)) => side::run(args),
+        None => run(cli.bench),
+    };
+    if let Err(err) = result {
+        eprintln!("error: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+/// `cnn-bench`'s options.
 #[derive(Args)]
 pub struct BenchArgs {
     /// Time-boxed runs (10 s of training, 1,000 test images per side) instead of full
@@ -40,17 +76,18 @@ pub struct BenchArgs {
     /// torch.compile the tuned peer (its compilation is reported as warm-up, untimed).
     #[arg(long)]
     pub compile: bool,
-    /// The Fashion-MNIST folder (IDX .gz files).
-    #[arg(long, default_value = "/usr/share/datasets/fashion-mnist")]
-    pub data_path: PathBuf,
+    /// The Fashion-MNIST folder (IDX .gz files); default: where the notebooks find it
+    /// (`$CNN_DATA_DIR/fashion-mnist`, `data/fashion-mnist`, `/usr/share/datasets/...`).
+    #[arg(long)]
+    pub data_path: Option<PathBuf>,
     /// The Python with torch for the peers (default: <repo>/.venv/bin/python).
     #[arg(long)]
     pub python: Option<PathBuf>,
     /// The folder with the peer scripts (default: <repo>/bench).
     #[arg(long)]
     pub peers: Option<PathBuf>,
-    /// Instead of the comparison, print where one training step of an FMP net (fmp-mnist,
-    /// or `--model`) spends its time, per op kind, at batches 32, 64 and 128 (or `--batch`).
+    /// Instead of the comparison, print where one training step of a model (fmp-mnist, or
+    /// `--model`) spends its time, layer by layer, at batches 32, 64 and 128 (or `--batch`).
     #[arg(long)]
     pub profile: bool,
     /// Compare only this model: lenet5-modern, fmp-mnist, fmp-cifar10 or
@@ -250,10 +287,11 @@ fn plan(args: &BenchArgs, cuda: bool) -> Result<Vec<Group>> {
 
 fn check(args: &BenchArgs) -> Result<()> {
     if let Some(model) = &args.model
+        && !args.profile
         && !PEER_MODELS.contains(&model.as_str())
     {
         bail!(
-            "cnn bench --model compares {} (the models the PyTorch peers build), not {model:?}",
+            "cnn-bench --model compares {} (the models the PyTorch peers build), not {model:?}",
             PEER_MODELS.join(", ")
         );
     }
@@ -275,24 +313,24 @@ fn check(args: &BenchArgs) -> Result<()> {
     }
     if !matches!(args.device.as_str(), "cpu" | "cuda") {
         bail!(
-            "cnn bench --device is cpu or cuda, not {:?} (the peers' FMP op has no MPS kernel)",
+            "cnn-bench --device is cpu or cuda, not {:?} (the peers' FMP op has no MPS kernel)",
             args.device
         );
     }
     Ok(())
 }
 
-pub fn run(args: BenchArgs) -> Result<()> {
+fn run(args: BenchArgs) -> Result<()> {
     check(&args)?;
     if args.profile {
         let batches = args.batch.map_or(vec![32, 64, 128], |b| vec![b as i64]);
-        return crate::profile::run(args.model.as_deref().unwrap_or("fmp-mnist"), &batches);
+        return profile::run(args.model.as_deref().unwrap_or("fmp-mnist"), &batches);
     }
     let cuda = args.device == "cuda";
-    if cuda && !support::device::cuda_available() {
+    if cuda && !tch::Cuda::is_available() {
         println!(
             "skipped CUDA: libtorch sees no CUDA GPU on this machine, so nothing was \
-             measured. Run `cnn bench` for the CPU comparison."
+             measured. Run `cnn-bench` for the CPU comparison."
         );
         return Ok(());
     }
@@ -325,18 +363,26 @@ pub fn run(args: BenchArgs) -> Result<()> {
             );
         }
     }
-    if !args.data_path.join("train-images-idx3-ubyte.gz").is_file() {
+    let data_path = match &args.data_path {
+        Some(path) => path.clone(),
+        None => support::data::locate::find_or_download(
+            support::data::Source::FashionMnist,
+            None,
+            false,
+        )?,
+    };
+    if !data_path.join("train-images-idx3-ubyte.gz").is_file() {
         bail!(
             "no Fashion-MNIST in {} (train-images-idx3-ubyte.gz and the other IDX files); \
              on Debian: apt-get install dataset-fashion-mnist, or pass --data-path",
-            args.data_path.display()
+            data_path.display()
         );
     }
     let launcher = launch::Launcher {
-        exe: std::env::current_exe().context("cannot find the cnn binary itself")?,
+        exe: std::env::current_exe().context("cannot find the cnn-bench binary itself")?,
         python,
         peers,
-        data_path: args.data_path.clone(),
+        data_path,
         device: args.device.clone(),
         threads,
         compile: args.compile,
@@ -351,7 +397,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         groups: Vec::new(),
     };
     println!(
-        "cnn bench on Fashion-MNIST, {}, {threads} thread(s), Adam 1e-3, {} interleaved \
+        "cnn-bench on Fashion-MNIST, {}, {threads} thread(s), Adam 1e-3, {} interleaved \
          repeat(s) per side",
         args.device, args.repeats
     );

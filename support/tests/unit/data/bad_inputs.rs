@@ -1,10 +1,9 @@
 //! Every kind of damaged input is a clear error naming the file and the fault, never a
 //! panic.
 
-use std::io::Write;
+use crate::data::synthetic;
+use crate::data::{LoadOpts, Source, cifar, load, locate, mnist};
 use std::path::Path;
-use support::data::synthetic::{self, Spelling};
-use support::data::{LoadOpts, Source, cifar, load, locate, mnist};
 
 fn idx_images(n: usize) -> Vec<u8> {
     synthetic::encode_idx_images(&synthetic::examples(n, 1, 28, 10, 1).images).unwrap()
@@ -187,37 +186,29 @@ fn tarball_with_a_parent_member_is_refused_and_writes_nothing() {
     );
 }
 
-#[test]
-fn tarball_with_an_absolute_member_is_refused() {
+/// The error of unpacking an archive of these bytes, with its causes.
+fn unpack_error(bytes: &[u8]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let archive = dir.path().join(cifar::ARCHIVE);
-    std::fs::write(
-        &archive,
-        tarball_with("/tmp/cifar-10-batches-bin/test_batch.bin"),
-    )
-    .unwrap();
-    let msg = format!("{:#}", cifar::unpack(&archive, dir.path()).unwrap_err());
+    std::fs::write(&archive, bytes).unwrap();
+    format!("{:#}", cifar::unpack(&archive, dir.path()).unwrap_err())
+}
+
+#[test]
+fn tarball_with_an_absolute_member_is_refused() {
+    let msg = unpack_error(&tarball_with("/tmp/cifar-10-batches-bin/test_batch.bin"));
     assert!(msg.contains("unsafe member"), "{msg}");
 }
 
 #[test]
 fn archive_that_is_not_gzip_is_a_clear_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let archive = dir.path().join(cifar::ARCHIVE);
-    std::fs::File::create(&archive)
-        .unwrap()
-        .write_all(b"<html>not found</html>")
-        .unwrap();
-    let msg = format!("{:#}", cifar::unpack(&archive, dir.path()).unwrap_err());
+    let msg = unpack_error(b"<html>not found</html>");
     assert!(msg.contains("not a readable .tar.gz"), "{msg}");
 }
 
 #[test]
 fn archive_missing_batches_is_a_clear_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let archive = dir.path().join(cifar::ARCHIVE);
-    std::fs::write(&archive, tarball_with("cifar-10-batches-bin/readme.html")).unwrap();
-    let msg = format!("{:#}", cifar::unpack(&archive, dir.path()).unwrap_err());
+    let msg = unpack_error(&tarball_with("cifar-10-batches-bin/readme.html"));
     assert!(msg.contains("lacks data_batch_1.bin"), "{msg}");
 }
 
@@ -252,7 +243,7 @@ fn unknown_data_set_name_is_a_clear_error() {
 fn damaged_file_in_a_found_folder_names_that_file() {
     let dir = tempfile::tempdir().unwrap();
     let e = synthetic::examples(10, 1, 28, 10, 1);
-    synthetic::write_idx(dir.path(), &e, &e, Spelling::Dashed, false).unwrap();
+    synthetic::write_idx(dir.path(), &e, &e, false).unwrap();
     std::fs::write(dir.path().join("t10k-labels-idx1-ubyte"), [0u8, 0, 8]).unwrap();
     let opts = LoadOpts {
         path: Some(dir.path().to_path_buf()),

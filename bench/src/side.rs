@@ -1,4 +1,4 @@
-//! `cnn bench-side` (hidden): this crate's side of one `cnn bench` comparison, run in a
+//! `cnn-bench side` (hidden): the support crate's side of one comparison, run in a
 //! process of its own like each PyTorch peer, printing one JSON line (a [`Run`]).
 //!
 //! The work inside the clocks matches the peers': training turns uint8 images into
@@ -7,7 +7,7 @@
 //! images, makes each test batch once and averages the softmax of `passes` test-mode
 //! passes over it.
 
-use super::summary::Run;
+use crate::summary::Run;
 use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
@@ -103,7 +103,7 @@ pub fn run(args: SideArgs) -> Result<()> {
     if let Some(regions) = args.regions {
         spec = spec.with_regions(regions)?;
     }
-    tch::manual_seed(0);
+    support::seed(0);
     let vs = nn::VarStore::new(device);
     let net = spec.build(&vs.root())?;
     let mut opt = Optimizer::Adam.build_for(&vs, 1e-3)?;
