@@ -12,9 +12,11 @@ the same thread and loop as the IOPub relay (iopub_relay.py), whose view of each
 stderr (cell_errors.py) it needs:
 
 - execute requests wait here, first come first served, one at a time at evcxr;
-- evcxr's reply waits until evcxr has said idle for that request (its stderr lines may
-  trail the reply a little), then goes out as an error if the cell's stderr showed a
-  panic or an `Err` through `?`;
+- evcxr's reply and its idle for that request wait here until the request's stderr has
+  been quiet for a moment: evcxr reads the cell's stderr in a thread of its own, so the
+  last lines (a check's ✗, the `?` marker) may trail the reply and even the idle, and a
+  client stops listening for a cell's output at its idle. Then the idle goes out, and the
+  reply, as an error if the cell's stderr showed a panic or an `Err` through `?`;
 - after an error, unless its request said `stop_on_error: false`, every execute request
   still waiting here is answered `aborted` (with a busy and an idle status on IOPub, as
   IPython sends), and evcxr never sees it. Requests that come later run as usual.
@@ -36,7 +38,7 @@ from jupyter_client.session import Session
 import iopub_relay
 
 DELIMITER = iopub_relay.DELIMITER
-SETTLE = 0.05  # s after evcxr's idle, for stderr lines that trail it
+SETTLE = 0.15  # s of quiet on the cell's output after evcxr's idle, for lines that trail it
 NO_IDLE = 2.0  # s after evcxr's reply, when no idle comes
 
 
@@ -48,7 +50,9 @@ class Request:
         self.msg_id = header["msg_id"]
         self.stop_on_error = content.get("stop_on_error", True) is not False and not content.get("silent", False)
         self.reply = None  # evcxr's execute_reply, held back
+        self.idle = None  # evcxr's idle status for it, held back
         self.reply_at = self.idle_at = None
+        self.output_at = None  # when the last message after its idle came
 
 
 Message = collections.namedtuple("Message", "idents header parent metadata content")
@@ -162,10 +166,14 @@ class Relay:
 
     def from_kernel_iopub(self, frames):
         messages, idle = self.outputs.feed(frames)
+        running = self.running
+        if running and idle is not None and idle == running.msg_id:
+            running.idle, running.idle_at = frames, time.monotonic()
+            return
+        if running and running.idle is not None:  # a line that trails the idle
+            running.output_at = time.monotonic()
         for message in messages:
             self.iopub.send_multipart(message)
-        if idle is not None and self.running and idle == self.running.msg_id:
-            self.running.idle_at = time.monotonic()
 
     def due(self):
         """When the held reply of the running request goes out, or None."""
@@ -174,7 +182,7 @@ class Relay:
             return None
         due = running.reply_at + self.no_idle
         if running.idle_at is not None:
-            due = min(due, running.idle_at + self.settle)
+            due = min(due, max(running.idle_at, running.output_at or 0) + self.settle)
         return due
 
     def next(self):
@@ -183,9 +191,11 @@ class Relay:
             self.back(self.running.client).send_multipart(self.running.frames)
 
     def finish(self):
-        """Sends the running request's reply, an error if its stderr showed one, and after an
-        error answers the waiting requests `aborted`."""
+        """Sends the running request's idle and its reply, an error if its stderr showed one,
+        and after an error answers the waiting requests `aborted`."""
         running, self.running = self.running, None
+        if running.idle is not None:
+            self.iopub.send_multipart(running.idle)
         reply = running.reply
         message = parse(reply)
         content = message.content

@@ -36,11 +36,13 @@ def connection():
 
 
 class Cell:
-    """How the fake kernel runs a cell: its stderr lines before the reply and after it, the
-    reply's status (evcxr's), and whether it publishes idle at the end."""
+    """How the fake kernel runs a cell: its stderr lines before the reply, after it, and
+    after its idle (evcxr's stderr thread may lag that far behind), the reply's status
+    (evcxr's), and whether it publishes idle at the end."""
 
-    def __init__(self, stderr=(), late=(), status="ok", idle=True):
+    def __init__(self, stderr=(), late=(), status="ok", idle=True, after_idle=()):
         self.stderr, self.late, self.status, self.idle = list(stderr), list(late), status, idle
+        self.after_idle = list(after_idle)
 
 
 COMPILE_ERROR = Cell(status="error")
@@ -119,6 +121,10 @@ class FakeKernel:
         elif kind == "complete_request":
             self.reply(identity, "complete_reply", {"status": "ok", "matches": ["println!"]}, request)
         self.publish("status", {"execution_state": "idle"}, request)
+        if kind == "execute_request":
+            for line in cell.after_idle:
+                time.sleep(0.05)
+                self.publish("stream", {"name": "stderr", "text": line + "\n"}, request)
 
 
 class Client:
@@ -283,6 +289,17 @@ class FailuresReplyErrors(RelayTest):
         reply = client.reply()
         self.assertEqual((reply["content"]["status"], reply["content"]["evalue"]),
                          ("error", "parse error: invalid digit"))
+
+    def test_lines_that_trail_the_idle_come_before_it_and_still_make_an_error(self):
+        trailing = Cell(after_idle=["✗ Exercise 503.2: the loss did not fall", cell_errors.MARKER])
+        client = self.start({"trailing": trailing})
+        msg_id = client.execute("trailing")
+        reply = client.reply()
+        self.assertEqual((reply["content"]["status"], reply["content"]["evalue"]),
+                         ("error", "✗ Exercise 503.2: the loss did not fall"))
+        client.idle(msg_id)
+        self.assertEqual(client.stderr(msg_id), "✗ Exercise 503.2: the loss did not fall\n",
+                         "a client that stops at the idle has seen the line")
 
     def test_a_panic_replies_error_with_its_message(self):
         client = self.start({"panic": PANIC})
