@@ -153,6 +153,10 @@ fn named_device(name: &str, reason: &str, threads: i32) -> Result<Choice> {
     })
 }
 
+/// The libtorch version `support` was built against (tch 0.26 needs PyTorch 2.13.0), as
+/// build.rs found it.
+const LIBTORCH_VERSION: &str = env!("CNN_LIBTORCH_VERSION");
+
 /// What this machine offers the course, as a two-column table (`item`, `value`): the
 /// libtorch version, the chosen device and why, CUDA and MPS availability, the thread
 /// count, and where the crate's own CPU kernels run ([`crate::parallel`]). `cnn env` prints
@@ -165,7 +169,7 @@ pub fn environment(choice: &Choice) -> Result<polars::prelude::DataFrame> {
     };
     let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
     let rows = [
-        ("libtorch", crate::env::libtorch_version().to_string()),
+        ("libtorch", LIBTORCH_VERSION.to_string()),
         ("chosen device", device_name(choice.device)),
         ("why", choice.reason.clone()),
         ("cuda available", cuda),

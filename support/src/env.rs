@@ -1,7 +1,6 @@
-//! What the user sets in the environment and what the build knows, read in one place at
-//! the bottom of the crate: the other modules take these values as arguments (a data set
-//! is loaded `quick` because its caller says so), so nothing deep inside reads a variable
-//! behind its caller's back.
+//! What the user sets in the environment, read in one place at the bottom of the crate:
+//! the other modules take these values as arguments (a data set is loaded `quick` because
+//! its caller says so), so nothing deep inside reads a variable behind its caller's back.
 //!
 //! `CNN_QUICK=1`: tiny subsets and sizes, so that every notebook runs in seconds.
 //! `CNN_THREADS=N`: libtorch's CPU threads (default: every core).
@@ -25,9 +24,4 @@ pub fn threads() -> Result<i32> {
         },
         Err(_) => Ok(std::thread::available_parallelism().map_or(1, |n| n.get() as i32)),
     }
-}
-
-/// The libtorch version `support` was built against (tch 0.26 needs PyTorch 2.13.0).
-pub(crate) fn libtorch_version() -> &'static str {
-    env!("CNN_LIBTORCH_VERSION")
 }
