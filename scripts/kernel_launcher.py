@@ -52,6 +52,17 @@ def read(path):
         return None
 
 
+def copy_unless_gone(source, target):
+    """shutil.copy2, except that a file gone since its folder was listed is skipped: slot 0's
+    own kernel may be compiling a cell while it is copied, and replaces its cell's library
+    (libctx.so) each time. The dependencies, which the copy is for, do not change."""
+    try:
+        shutil.copy2(source, target)
+    except FileNotFoundError:
+        if os.path.lexists(source):
+            raise
+
+
 def warm_from(first, folder):
     """Copies slot 0's compiled crates into `folder` unless it already holds that copy."""
     mark = read(os.path.join(first, WARM))
@@ -64,7 +75,7 @@ def warm_from(first, folder):
         partial = target + ".copying"
         shutil.rmtree(partial, ignore_errors=True)
         if os.path.isdir(source):
-            shutil.copytree(source, partial, symlinks=True)
+            shutil.copytree(source, partial, symlinks=True, copy_function=copy_unless_gone)
         else:
             shutil.copy2(source, partial)
         if os.path.isdir(target):

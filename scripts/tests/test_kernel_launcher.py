@@ -1,11 +1,15 @@
 """kernel_launcher.children, which the notebook's stop button relies on to reach the
-process that runs a cell."""
+process that runs a cell, and warm_from, which gives a second notebook slot 0's build
+cache."""
 
 import os
 import signal
+import shutil
 import subprocess
 import sys
+import tempfile
 import unittest
+from unittest import mock
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import kernel_launcher  # noqa: E402
@@ -54,3 +58,44 @@ class OwnGroup(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class WarmFrom(unittest.TestCase):
+    def setUp(self):
+        self.base = tempfile.mkdtemp(prefix="launcher-test.")
+        self.addCleanup(shutil.rmtree, self.base)
+        self.first, self.other = os.path.join(self.base, "0"), os.path.join(self.base, "1")
+        deps = os.path.join(self.first, "target", "debug", "deps")
+        os.makedirs(deps)
+        os.makedirs(self.other)
+        for name in ("libtch.rlib", "libctx.so"):
+            with open(os.path.join(deps, name), "w") as f:
+                f.write(name)
+        with open(os.path.join(self.first, kernel_launcher.WARM), "w") as f:
+            f.write("42")
+
+    def copied(self, *parts):
+        return os.path.exists(os.path.join(self.other, "target", "debug", "deps", *parts))
+
+    def test_a_file_that_slot_0s_kernel_replaces_meanwhile_does_not_spoil_the_copy(self):
+        real = shutil.copy2
+
+        def kernel_rebuilds_its_cell(source, target):
+            if source.endswith("libctx.so"):
+                os.remove(source)  # as evcxr does while it compiles a cell
+            return real(source, target)
+
+        with mock.patch.object(kernel_launcher.shutil, "copy2", kernel_rebuilds_its_cell):
+            kernel_launcher.warm_from(self.first, self.other)
+        self.assertTrue(self.copied("libtch.rlib"))
+        self.assertFalse(self.copied("libctx.so"))
+        self.assertEqual(kernel_launcher.read(os.path.join(self.other, kernel_launcher.WARM)), "42")
+
+    def test_any_other_failure_still_stops_the_copy(self):
+        def disk_full(source, target):
+            raise OSError(28, "No space left on device")
+
+        with mock.patch.object(kernel_launcher.shutil, "copy2", disk_full):
+            with self.assertRaises(OSError):
+                kernel_launcher.warm_from(self.first, self.other)
+        self.assertIsNone(kernel_launcher.read(os.path.join(self.other, kernel_launcher.WARM)))
