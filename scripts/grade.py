@@ -33,10 +33,12 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOKS = os.path.join(REPO, "notebooks")
 KERNEL = "rust-cnn"
-# The marks a check and a gap print; see support/src/check/mod.rs.
-PASSED = re.compile(r"✓ Exercise (\d+\.\d+)")
-FAILED = re.compile(r"✗ Exercise (\d+\.\d+)")
-GAP = re.compile(r"Exercise (\d+\.\d+): fill in")
+# The marks a check and a gap print; see support/src/check/mod.rs. An exercise is 502.1,
+# an optional extension 502.E1.
+EXERCISE = r"(\d+\.(?:\d+|E\d+))"
+PASSED = re.compile(r"✓ Exercise " + EXERCISE)
+FAILED = re.compile(r"✗ Exercise " + EXERCISE)
+GAP = re.compile(r"Exercise " + EXERCISE + r": fill in")
 # A later mark of an exercise in a notebook never hides a worse one.
 RANK = {"gap": 3, "fail": 2, "pass": 1}
 
@@ -109,7 +111,13 @@ def grade(paths, cell_timeout, budget):
                 exercises.append(exercise)
         rows.append((name, ending, found))
         print(f"  {ending}; " + ", ".join(f"{e} {m}" for e, m in sorted(found.items())), flush=True)
-    return rows, sorted(exercises, key=lambda e: [int(p) for p in e.split(".")])
+    return rows, sorted(exercises, key=order)
+
+
+def order(exercise):
+    """502.1 before 502.2 before 502.E1 before 503.1."""
+    notebook, part = exercise.split(".")
+    return int(notebook), part.startswith("E"), int(part.lstrip("E"))
 
 
 def table(rows, exercises):

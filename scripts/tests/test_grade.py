@@ -47,6 +47,12 @@ class Marks(unittest.TestCase):
         found = self.run_notebook("✓ Exercise 502.1: sizes ...", "✗ Exercise 503.1: C1 gives ...")
         self.assertEqual(found, {"502.1": "pass", "503.1": "fail"})
 
+    def test_an_extensions_check_is_marked_too_and_sorts_after_the_exercises(self):
+        found = self.run_notebook("✓ Exercise 502.E1: 502-fmp-e1 is 502-fmp with ...", "✓ Exercise 502.1: ...")
+        self.assertEqual(found, {"502.E1": "pass", "502.1": "pass"})
+        self.assertEqual(sorted(["502.E1", "503.1", "502.10", "502.2"], key=grade.order),
+                         ["502.2", "502.10", "502.E1", "503.1"])
+
     def test_an_unfilled_gap_is_a_gap_and_outranks_its_failed_check(self):
         found = self.run_notebook("error: Exercise 503.1: fill in C1's number of filters",
                                   "✗ Exercise 503.1: ...")

@@ -48,7 +48,7 @@ pub mod prelude {
     pub use crate::show::table;
     pub use crate::source::listing;
     pub use crate::train::{
-        EvalOpts, FitConfig, LrSchedule, Results, compare_devices, ensemble_curve,
+        EvalOpts, FitConfig, History, LrSchedule, Results, compare_devices, ensemble_curve,
         estimate_epoch_time, evaluate, fit, resume, timing::human_seconds,
     };
     pub use crate::{check, gap, seed};

@@ -8,15 +8,18 @@
 //! wants (an error, so that Run All stops at it too).
 //!
 //! `basics.rs` checks notebook 500's counting exercises, `convolution.rs` its convolution
-//! by hand, `fmp.rs` the FMP exercises (501, 502), `lenet.rs` the LeNet-5 ones (503).
+//! by hand, `fmp.rs` the FMP exercises (501, 502), `lenet.rs` the LeNet-5 ones (503),
+//! `extensions.rs` the optional extensions' runs.
 
 pub mod basics;
 pub mod convolution;
+pub mod extensions;
 pub mod fmp;
 pub mod lenet;
 
 pub use basics::{conv_parameters, dense_weights, hog_length, output_side};
 pub use convolution::sliding_window;
+pub use extensions::extension;
 pub use fmp::{mnist_adaptation, size_chain};
 pub use lenet::{lenet_layers, training_step};
 

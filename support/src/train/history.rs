@@ -74,6 +74,23 @@ impl History {
     pub fn epochs(&self) -> usize {
         self.records.len()
     }
+
+    /// Run `run`'s history as its folder holds it, to draw beside another run's (an
+    /// extension's variant beside the notebook's run, or a run of an earlier session):
+    /// `Interrupted` when it has fewer epochs than its `config.json` asked for.
+    pub fn of_run(run: &str) -> Result<History> {
+        let dir = super::checkpoint::existing_run_dir(run)?;
+        let asked = super::checkpoint::read_record_in(&dir)?.config.epochs;
+        let records = super::checkpoint::read_history(run)?;
+        let outcome = if records.len() < asked {
+            Outcome::Interrupted {
+                epoch: records.len() as i64 + 1,
+            }
+        } else {
+            Outcome::Finished
+        };
+        Ok(History::new(records, dir, outcome))
+    }
 }
 
 impl std::ops::Deref for History {

@@ -3,6 +3,7 @@
 //! and hundreds of megabytes. Run one topic with `cargo test --test suite fmp_`.
 
 mod check_basics;
+mod check_extensions;
 mod check_fmp;
 mod check_lenet;
 mod cli_bad_inputs;
