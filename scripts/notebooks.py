@@ -140,12 +140,12 @@ def gaps(timeout):
         elif failed[0] != first_gap:
             failures.append(f"{label}: stopped at cell {(failed[0] or 0) + 1}, not at its first gap "
                             f"(cell {first_gap + 1}):\n{message}")
-        elif not re.search(r"Exercise \d+\.\d+: fill in ", message):
+        elif not (said := re.search(r"Exercise \d+\.\d+: fill in .*", message)):
             failures.append(f"{label}: its first gap (cell {first_gap + 1}) stopped it without the "
                             f"gap's message:\n{message}")
         else:
             print(f"ok {label}: stopped at cell {first_gap + 1}: "
-                  f"{re.search(r'Exercise .*', message).group(0)[:100]}", flush=True)
+                  f"{said.group(0)[:100]}", flush=True)
     for f in failures:
         print("\n" + f, file=sys.stderr)
     print(f"gaps: {len(failures)} notebook(s) did not stop at their first gap")
