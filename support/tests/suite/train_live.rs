@@ -217,30 +217,23 @@ fn the_live_figure_ends_when_fit_returns() {
     assert_eq!(ends[0].1, lines[0].1, "it ends the figure that was drawn");
 }
 
-#[test]
-fn a_diverging_fit_ends_its_live_figure() {
-    let child = Child::run("diverge", true);
-    assert!(
-        child.stdout.contains("diverged"),
-        "{}",
-        shorten(&child.stdout)
-    );
+/// A fit that stops early (`mode`), saying `said`, still ends the figure it drew.
+fn ends_its_live_figure(mode: &str, said: &str) {
+    let child = Child::run(mode, true);
+    assert!(child.stdout.contains(said), "{}", shorten(&child.stdout));
     let lines = child.figure_lines();
     assert!(lines.len() >= 2, "{}", shorten(&child.stdout));
     assert_eq!(lines.last().map(|(verb, _, _)| verb.as_str()), Some("end"));
 }
 
 #[test]
+fn a_diverging_fit_ends_its_live_figure() {
+    ends_its_live_figure("diverge", "diverged");
+}
+
+#[test]
 fn an_interrupted_fit_ends_its_live_figure() {
-    let child = Child::run("interrupt", true);
-    assert!(
-        child.stdout.contains("outcome: Interrupted"),
-        "{}",
-        shorten(&child.stdout)
-    );
-    let lines = child.figure_lines();
-    assert!(lines.len() >= 2, "{}", shorten(&child.stdout));
-    assert_eq!(lines.last().map(|(verb, _, _)| verb.as_str()), Some("end"));
+    ends_its_live_figure("interrupt", "outcome: Interrupted");
 }
 
 #[test]
