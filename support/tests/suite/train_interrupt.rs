@@ -4,8 +4,8 @@
 //! child has written a history row, the parent sends it SIGINT, as Jupyter's interrupt
 //! button does to the kernel, and then reads what the child left.
 
-use crate::train_util::{Tiny, dataset};
-use std::process::{Command, Stdio};
+use crate::train_util::{Tiny, child_test, dataset};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 use support::train::{FitConfig, LrSchedule, fit, load_checkpoint, read_history};
 use tch::{Device, nn};
@@ -36,11 +36,7 @@ fn child_trains_until_interrupted() {
 fn a_run_interrupted_mid_epoch_keeps_its_last_complete_epoch() {
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("interrupted");
-    // Test names inside the suite binary are module paths without the crate name.
-    let child_test = module_path!().trim_start_matches("suite::").to_string()
-        + "::child_trains_until_interrupted";
-    let child = Command::new(std::env::current_exe().unwrap())
-        .args([child_test.as_str(), "--exact", "--ignored", "--nocapture"])
+    let child = child_test(module_path!(), "child_trains_until_interrupted")
         .env(CHILD_ENV, &run)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

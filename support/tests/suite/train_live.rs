@@ -7,10 +7,10 @@
 //! an environment variable, which is process-wide, and the child's stdout is not captured.
 
 use crate::plot_figures::check_renders;
-use crate::train_util::{Tiny, config, dataset};
+use crate::train_util::{Tiny, child_test, config, dataset};
 use base64::Engine;
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 use support::plot::training_curves;
 use support::train::history::to_frame;
@@ -81,11 +81,8 @@ impl Child {
     /// SIGINT once it has written an epoch), behind the relay or not.
     fn run(mode: &str, relay: bool) -> Child {
         let dir = tempfile::tempdir().unwrap();
-        let child_test = module_path!().trim_start_matches("suite::").to_string()
-            + "::child_trains_with_progress";
-        let mut command = Command::new(std::env::current_exe().unwrap());
+        let mut command = child_test(module_path!(), "child_trains_with_progress");
         command
-            .args([child_test.as_str(), "--exact", "--ignored", "--nocapture"])
             .env(CHILD_DIR, dir.path())
             .env(CHILD_MODE, mode)
             .stdout(Stdio::piped())

@@ -4,8 +4,7 @@
 //! The output is checked in a child process of this binary, where the test's stdout can
 //! be read (inside the test harness it is captured).
 
-use crate::train_util::{Tiny, config, dataset};
-use std::process::Command;
+use crate::train_util::{Tiny, child_test, config, dataset};
 use support::train::{fit, read_history};
 
 /// A run's test record, by its name on disk.
@@ -29,10 +28,7 @@ fn child_fits_one_run_name_twice() {
 #[test]
 fn fit_again_on_a_run_name_replaces_the_run_and_says_so() {
     let tmp = tempfile::tempdir().unwrap();
-    let child_test = module_path!().trim_start_matches("suite::").to_string()
-        + "::child_fits_one_run_name_twice";
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args([child_test.as_str(), "--exact", "--ignored", "--nocapture"])
+    let output = child_test(module_path!(), "child_fits_one_run_name_twice")
         .env(CHILD_ENV, tmp.path())
         .output()
         .unwrap();

@@ -1,5 +1,6 @@
 //! Synthetic data and tiny models shared by the `train_*` tests.
 
+use std::process::Command;
 use support::data::{Dataset, Examples};
 use support::models::Model;
 use support::models::layers::{self, Expects, Layer};
@@ -162,4 +163,15 @@ pub fn config(dir: &std::path::Path, epochs: usize) -> support::train::FitConfig
         progress: false,
         ..support::train::FitConfig::default()
     }
+}
+
+/// A command that runs one ignored test of this test binary, `name` in the module that
+/// `module_path!()` names, alone and with its output shown: the tests that kill, interrupt
+/// or refit a training run do it in such a child, so the suite's process is not touched.
+pub fn child_test(module: &str, name: &str) -> Command {
+    // Test names inside the suite binary are module paths without the crate name.
+    let test = format!("{}::{name}", module.trim_start_matches("suite::"));
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command.args([test.as_str(), "--exact", "--ignored", "--nocapture"]);
+    command
 }
